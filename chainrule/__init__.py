@@ -1,0 +1,148 @@
+"""chainrule: a readable deep-learning framework on NumPy whose heart is backpropagation.
+
+    import chainrule as cr
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()          # the chain rule over the recorded graph
+    x.grad                   # tensor([2., 4., 6.])
+"""
+
+from . import autograd, backend
+from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_array_module,
+    int8,
+    int16,
+    int32,
+    int64,
+    manual_seed,
+    uint8,
+)
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .functions.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
+from .functions.arithmetic import (
+    abs,
+    add,
+    clamp,
+    clip,
+    cos,
+    div,
+    erf,
+    exp,
+    log,
+    log1p,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    rsqrt,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    where,
+)
+from .functions.comparison import (
+    allclose,
+    eq,
+    equal,
+    ge,
+    gt,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    logical_and,
+    logical_not,
+    logical_or,
+    lt,
+    ne,
+)
+from .functions.linalg import bmm, dot, matmul, mm
+from .functions.reduction import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+)
+from .functions.shape import (
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    expand,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+from .tensor import Tensor
+
+bool = bool_  # noqa: A001 - torch's dtype names
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+half = float16
+
+
+def is_tensor(x) -> "builtins.bool":  # noqa: F821
+    return isinstance(x, Tensor)
+
+
+def numel(x) -> "builtins.int":  # noqa: F821
+    return x.numel()
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,214 @@
+"""The backward walk: the chain rule applied over the recorded graph, iteratively.
+
+1. From the roots, an explicit-stack depth-first search counts, for every op node, how many
+   consumers will send it a gradient.
+2. Kahn's algorithm then visits the nodes in reverse topological order: a node runs its
+   ``backward`` only once every consumer has added its share to the node's gradient, so each
+   upstream gradient is complete when it is used (∂L/∂x = Σ over consumers ∂L/∂y · ∂y/∂x).
+3. Gradients reaching leaves are summed, passed through hooks, and accumulated into ``.grad``.
+
+No recursion anywhere, so a chain of 100,000 ops is fine.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from .grad_mode import _state
+
+_ndarray = backend.ndarray
+
+
+def _graph_freed(fn) -> RuntimeError:
+    return RuntimeError(
+        f"backward: trying to backward through {fn.name} a second time, but its saved values "
+        "were freed after the first backward. Pass retain_graph=True to the first backward "
+        "(or cr.grad) if you need to backward through the graph again."
+    )
+
+
+def _count_dependencies(root_fns) -> dict:
+    deps: dict = {}
+    seen = set(root_fns)
+    stack = list(root_fns)
+    while stack:
+        fn = stack.pop()
+        if fn._freed:
+            raise _graph_freed(fn)
+        for x, need in zip(fn.inputs, fn.needs_input_grad):
+            if need:
+                g = x.grad_fn
+                if g is not None:
+                    deps[g] = deps.get(g, 0) + 1
+                    if g not in seen:
+                        seen.add(g)
+                        stack.append(g)
+    return deps
+
+
+def _run_hooks(hooks, g, create_graph):
+    for hook in hooks:
+        gt = g if create_graph else _wrap(g, None)
+        r = hook(gt)
+        if r is not None:
+            if not isinstance(r, Tensor):
+                raise TypeError(f"hook {hook!r} must return a Tensor or None, got {type(r).__name__}")
+            if r.shape != gt.shape:
+                raise ValueError(
+                    f"hook {hook!r} changed the gradient's shape from {gt.shape} to {r.shape}"
+                )
+            g = r if create_graph else r.data
+    return g
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None,
+                 allow_unused=False):
+    """Backpropagate ``root_grads`` from ``roots``.
+
+    With ``inputs=None`` the leaves' ``.grad`` are accumulated (``Tensor.backward``). Otherwise
+    the gradients of ``inputs`` are returned and no ``.grad`` is touched (``cr.grad``).
+    """
+    grads: dict = {}
+    leaf_grads: dict = {}
+    root_fns = []
+    for t, g in zip(roots, root_grads):
+        if t.grad_fn is None:  # a leaf root: its gradient is the given one
+            _add_leaf(leaf_grads, t, g)
+            continue
+        fn = t.grad_fn
+        grads[fn] = grads[fn] + g if fn in grads else g
+        if fn not in root_fns:
+            root_fns.append(fn)
+
+    deps = _count_dependencies(root_fns)
+    capture = None
+    if inputs is not None:
+        capture = {t.grad_fn: None for t in inputs if t.grad_fn is not None}
+    ready = [fn for fn in root_fns if deps.get(fn, 0) == 0]
+
+    prev = _state.enabled
+    _state.enabled = bool(create_graph)  # record the backward pass only for create_graph
+    try:
+        while ready:
+            fn = ready.pop()
+            gy = grads.pop(fn)
+            if fn._freed:
+                raise _graph_freed(fn)
+            if fn._hooks:
+                gy = _run_hooks(fn._hooks, gy, create_graph)
+            if fn._retain is not None:
+                t = fn._retain()
+                if t is not None:
+                    gt = gy if create_graph else _wrap(gy, None)
+                    t.grad = gt if t.grad is None else _wrap(t.grad.data + gt.data, None)
+            if capture is not None and fn in capture:
+                capture[fn] = gy
+            if fn.saved:
+                fn._check_versions()
+            if create_graph:
+                saved = fn.saved
+                fn.saved = fn._saved_as_tensors()
+                try:
+                    gxs = fn.backward(gy if isinstance(gy, Tensor) else _wrap(gy, None))
+                finally:
+                    fn.saved = saved
+            else:
+                gxs = fn.backward(gy)
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
+            for x, need, gx in zip(fn.inputs, fn.needs_input_grad, gxs):
+                if not need or gx is None:
+                    continue
+                xd = x.data
+                if gx.shape != xd.shape or gx.dtype != xd.dtype:
+                    gx = _conform(fn, x, gx, create_graph)
+                g = x.grad_fn
+                if g is None:
+                    _add_leaf(leaf_grads, x, gx)
+                    continue
+                if g in grads:
+                    grads[g] = grads[g] + gx
+                else:
+                    grads[g] = gx
+                n = deps[g] - 1
+                deps[g] = n
+                if n == 0:
+                    ready.append(g)
+            if not retain_graph:
+                fn.saved = ()
+                fn.inputs = ()
+                fn.needs_input_grad = ()
+                fn._freed = True
+
+        if capture is None:
+            for t, g in leaf_grads.values():
+                if t._hooks:
+                    g = _run_hooks(t._hooks, g, create_graph)
+                _accumulate(t, g, create_graph)
+            return None
+
+        result = []
+        for t in inputs:
+            if t.grad_fn is None:
+                g = leaf_grads.get(id(t), (None, None))[1]
+                if g is not None and t._hooks:
+                    g = _run_hooks(t._hooks, g, create_graph)
+            else:
+                g = capture.get(t.grad_fn)
+            if g is None:
+                if not allow_unused:
+                    raise RuntimeError(
+                        "grad: one of the inputs (shape "
+                        f"{tuple(t.shape)}) was not used to compute the outputs; pass "
+                        "allow_unused=True to get None for it"
+                    )
+                result.append(None)
+            else:
+                result.append(g if isinstance(g, Tensor) else _wrap(_owned(g), None))
+        return tuple(result)
+    finally:
+        _state.enabled = prev
+
+
+def _conform(fn, x, gx, create_graph):
+    """Check a gradient's shape against its input's and cast it to the input's dtype."""
+    if gx.shape != x.data.shape:
+        raise RuntimeError(
+            f"{fn.name} backward: gradient of shape {tuple(gx.shape)} for an input of shape "
+            f"{tuple(x.data.shape)} (internal error: please report it)"
+        )
+    if gx.dtype != x.data.dtype:
+        gx = gx.to(x.dtype) if create_graph else gx.astype(x.data.dtype)
+    return gx
+
+
+def _add_leaf(leaf_grads, t, g):
+    k = id(t)
+    if k in leaf_grads:
+        leaf_grads[k] = (t, leaf_grads[k][1] + g)
+    else:
+        leaf_grads[k] = (t, g)
+
+
+def _owned(g):
+    """A writable array that no one else holds (gradients may be broadcast views)."""
+    xp = backend.get_array_module(g)
+    if type(g) is not _ndarray and xp is backend.np:
+        return backend.np.asarray(g)
+    if not g.flags.writeable or g.base is not None:
+        return g.copy()
+    return g
+
+
+def _accumulate(t, g, create_graph):
+    if isinstance(g, Tensor):
+        if create_graph:
+            t.grad = g if t.grad is None else t.grad + g
+            return
+        g = g.data
+    if t.grad is None:
+        t.grad = _wrap(_owned(g), None)
+    else:
+        t.grad = _wrap(t.grad.data + g, None)
+
+
+from ..tensor import Tensor, _wrap  # noqa: E402

@@ -1,0 +1,142 @@
+"""``Function``: one op, with its forward and backward side by side.
+
+``forward`` receives arrays (or Python scalars for constant operands) and returns one array.
+``backward`` receives the upstream gradient ``gy`` and returns one gradient per input (a tuple
+when there are several, ``None`` where an input needs none). A backward written only with
+operators and methods that both arrays and Tensors have serves twice: fed arrays it is the fast
+path; fed Tensors (``create_graph=True``) it records a graph, giving gradients of gradients.
+
+What ``forward`` passes to ``save_for_backward`` should be its input arrays or its output array:
+in a differentiable backward those are swapped for the Tensors they belong to, so the second
+derivative flows through them. Any other saved array is a constant (a mask, an index).
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from .grad_mode import _state
+
+_ndarray = backend.ndarray
+_new = object.__new__
+_ONE = (True,)
+
+
+class Function:
+    """Base class of every differentiable op; subclasses define ``forward`` and ``backward``."""
+
+    is_view = False  # output shares memory (and so the version counter) with input 0
+    saved: tuple = ()
+    inputs: tuple = ()
+    _hooks = None
+    _retain = None
+    _freed = False
+
+    def save_for_backward(self, *arrays) -> None:
+        self.saved = arrays
+
+    def forward(self, *xs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, gy):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+    def __call__(self, *inputs):
+        """Run forward on the inputs' arrays and, if grad mode is on, record the op.
+
+        Written for speed (this runs once per op): no comprehensions, the common one- and
+        two-input cases spelled out.
+        """
+        n = len(inputs)
+        if n == 1:
+            x = inputs[0]
+            y = self.forward(x.data)
+            needs = _ONE if x._requires_grad else None
+        elif n == 2:
+            a, b = inputs
+            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+            y = self.forward(a.data if ta else a, b.data if tb else b)
+            ra, rb = ta and a._requires_grad, tb and b._requires_grad
+            needs = (ra, rb) if ra or rb else None
+        else:
+            datas, flags = [], []
+            for x in inputs:
+                t = isinstance(x, Tensor)
+                datas.append(x.data if t else x)
+                flags.append(t and x._requires_grad)
+            y = self.forward(*datas)
+            needs = tuple(flags) if True in flags else None
+        if type(y) is not _ndarray:  # NumPy returns scalars from 0-d math
+            y0, y = y, backend.get_array_module(y).asarray(y)
+            if self.saved:
+                self.saved = tuple([y if s is y0 else s for s in self.saved])
+        out = _new(Tensor)
+        out.data = y
+        out.grad = None
+        out._hooks = None
+        if needs is not None and _state.enabled:
+            self.inputs = inputs
+            self.needs_input_grad = needs
+            out.grad_fn = self
+            out._requires_grad = True
+            out._version = inputs[0]._version if self.is_view else [0]
+            if self.saved:  # remember versions, to detect in-place edits of saved arrays
+                self._versions = [x._version[0] if isinstance(x, Tensor) else 0 for x in inputs]
+                self._out_version = out._version
+                self._out_id = id(y)
+            return out
+        self.saved = ()
+        out.grad_fn = None
+        out._requires_grad = False
+        out._version = inputs[0]._version if self.is_view else [0]
+        return out
+
+    # ------------------------------------------------------------------ used by the engine
+    def _check_versions(self) -> None:
+        """Raise if a tensor saved for backward was modified in place since the forward."""
+        for s in self.saved:
+            if not isinstance(s, _ndarray):
+                continue
+            if id(s) == self._out_id:
+                if self._out_version[0] != 0:
+                    self._raise_modified("its output", 0, self._out_version[0])
+                continue
+            for i, x in enumerate(self.inputs):
+                if isinstance(x, Tensor) and s is x.data and x._version[0] != self._versions[i]:
+                    self._raise_modified(f"input {i}", self._versions[i], x._version[0])
+
+    def _raise_modified(self, which, was, now):
+        raise RuntimeError(
+            f"{self.name}: {which}, saved for backward, was modified by an in-place operation "
+            f"(version {was} at the forward, now {now}). Clone it before modifying it in place, "
+            f"or do the in-place op before {self.name}."
+        )
+
+    def _saved_as_tensors(self) -> tuple:
+        """The saved arrays as Tensors linked to the graph (for a differentiable backward)."""
+        out = []
+        for s in self.saved:
+            if not isinstance(s, _ndarray):
+                out.append(s)
+                continue
+            for x in self.inputs:
+                if isinstance(x, Tensor) and s is x.data:
+                    out.append(x)
+                    break
+            else:
+                if id(s) == self._out_id:
+                    t = _wrap(s, self)
+                    t._version = self._out_version
+                    out.append(t)
+                else:
+                    out.append(_wrap(s, None))
+        return tuple(out)
+
+
+from ..tensor import Tensor, _wrap  # noqa: E402  (tensor.py imports the ops, which need us)

@@ -1,0 +1,105 @@
+"""The array backend seam: the only module that imports NumPy (or CuPy) for math.
+
+Every op body asks ``get_array_module(x)`` for ``xp`` and writes its math with it, so one
+body serves NumPy on the CPU and, later, CuPy on a GPU.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+try:  # CuPy is optional; nothing here needs it.
+    import cupy  # type: ignore
+except Exception:  # pragma: no cover - no GPU on CI
+    cupy = None
+
+np = numpy
+ndarray = numpy.ndarray
+
+float32 = numpy.dtype("float32")
+float64 = numpy.dtype("float64")
+float16 = numpy.dtype("float16")
+int32 = numpy.dtype("int32")
+int64 = numpy.dtype("int64")
+int16 = numpy.dtype("int16")
+int8 = numpy.dtype("int8")
+uint8 = numpy.dtype("uint8")
+bool_ = numpy.dtype("bool")
+
+DEFAULT_FLOAT = float32
+DEFAULT_INT = int64
+
+
+def get_array_module(*args):
+    """Return ``numpy`` or ``cupy``, whichever holds the arrays among ``args``."""
+    if cupy is not None:
+        for a in args:
+            if isinstance(a, cupy.ndarray):
+                return cupy
+            data = getattr(a, "data", None)
+            if isinstance(data, cupy.ndarray):
+                return cupy
+    return numpy
+
+
+def is_array(x) -> bool:
+    return isinstance(x, numpy.ndarray) or (cupy is not None and isinstance(x, cupy.ndarray))
+
+
+def is_floating(dtype) -> bool:
+    return numpy.issubdtype(dtype, numpy.floating)
+
+
+def as_dtype(dtype):
+    """Normalise a user dtype (``cr.float32``, ``"float64"``, ``np.int64``, ``float``) to numpy's."""
+    if dtype is None:
+        return None
+    if dtype is float:
+        return DEFAULT_FLOAT
+    if dtype is int:
+        return DEFAULT_INT
+    if dtype is bool:
+        return bool_
+    try:
+        return numpy.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"unsupported dtype {dtype!r}") from e
+
+
+def asarray(data, dtype=None):
+    """Turn Python data or an array into an ndarray, with torch's default dtypes.
+
+    Python floats and float64 lists become float32 unless ``dtype`` says otherwise; Python ints
+    become int64 and bools stay bool. Existing ndarrays keep their dtype.
+    """
+    dtype = as_dtype(dtype)
+    if is_array(data):
+        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    if isinstance(data, numpy.generic):
+        arr = numpy.asarray(data)
+    else:
+        arr = numpy.asarray(data)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(DEFAULT_FLOAT)  # Python floats: torch's default float32
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(DEFAULT_INT)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"tensor: unsupported data of dtype {arr.dtype} ({type(data).__name__})")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    return arr
+
+
+# ---------------------------------------------------------------- random numbers
+_rng = numpy.random.default_rng()
+
+
+def manual_seed(seed: int):
+    """Seed chainrule's global random generator (``cr.manual_seed``)."""
+    global _rng
+    _rng = numpy.random.default_rng(int(seed))
+    return _rng
+
+
+def rng():
+    return _rng

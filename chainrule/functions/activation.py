@@ -1,0 +1,240 @@
+"""Activations: tanh, sigmoid, relu, leaky_relu, elu, gelu, softplus, softmax, log_softmax.
+
+Each backward sits under its forward; where the derivative is neatest in terms of the output
+(tanh: 1 − y², sigmoid: y(1 − y)), the output is what is saved.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor, _normalize_dim, as_tensor
+from .arithmetic import _d, _erf, _erf_array, _exp, _where
+
+
+class Tanh(Function):
+    """y = tanh x; ∂y/∂x = 1 − y²."""
+
+    def forward(self, x):
+        y = get_array_module(x).tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^(−x)); ∂y/∂x = y (1 − y)."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        y = xp.tanh(x * 0.5) * 0.5 + 0.5  # tanh form: never overflows
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * y * (1 - y)
+
+
+class ReLU(Function):
+    """y = max(x, 0); ∂y/∂x = 1 where x > 0, else 0."""
+
+    def forward(self, x):
+        y = get_array_module(x).maximum(x, 0)
+        self.mask = y > 0
+        return y
+
+    def backward(self, gy):
+        return gy * self.mask
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else slope·x."""
+
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.mask = x > 0
+        return xp.where(self.mask, x, x * self.slope)
+
+    def backward(self, gy):
+        return _where(self.mask, gy, gy * self.slope)
+
+
+class ELU(Function):
+    """y = x if x > 0 else α(eˣ − 1); ∂y/∂x = 1 or α eˣ."""
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.mask = x > 0
+        self.save_for_backward(x)
+        return xp.where(self.mask, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+
+    def backward(self, gy):
+        (x,) = self.saved
+        neg = _where(self.mask, 0.0, x) if isinstance(x, Tensor) else \
+            get_array_module(x).minimum(x, 0)
+        return _where(self.mask, gy, gy * _exp(neg) * self.alpha)
+
+
+_SQRT_2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class GELU(Function):
+    """y = x Φ(x) (exact, with erf) or its tanh approximation; ∂y/∂x = Φ(x) + x φ(x)."""
+
+    def __init__(self, approximate):
+        self.approximate = approximate
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.save_for_backward(x)
+        if self.approximate == "tanh":
+            k = math.sqrt(2.0 / math.pi)
+            return 0.5 * x * (1 + xp.tanh(k * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1 + _erf_array(x / _SQRT_2))
+
+    def backward(self, gy):
+        (x,) = self.saved
+        if self.approximate == "tanh":
+            k = math.sqrt(2.0 / math.pi)
+            inner = (x + x * x * x * 0.044715) * k
+            t = Tanh()(inner) if isinstance(inner, Tensor) else get_array_module(inner).tanh(inner)
+            dinner = (x * x * (3 * 0.044715) + 1) * k
+            return gy * ((1 + t) * 0.5 + x * 0.5 * (1 - t * t) * dinner)
+        cdf = (_erf(x * (1 / _SQRT_2)) + 1) * 0.5
+        pdf = _exp(x * x * -0.5) * _INV_SQRT_2PI
+        return gy * (cdf + x * pdf)
+
+
+class Softplus(Function):
+    """y = ln(1 + e^(βx))/β, linear where βx > threshold; ∂y/∂x = sigmoid(βx)."""
+
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        bx = x * self.beta
+        self.linear = bx > self.threshold
+        self.save_for_backward(x)
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / self.beta
+        return xp.where(self.linear, x, soft).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        s = _sigmoid(x * self.beta)
+        return _where(self.linear, gy, gy * s)
+
+
+class Softmax(Function):
+    """y = e^(x − max) / Σ e^(x − max) along ``axis``; ∂L/∂x = y (g − Σ g y)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        y = e / e.sum(axis=self.axis, keepdims=True)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        gyy = gy * y
+        return gyy - y * gyy.sum(axis=self.axis, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """y = x − logsumexp(x) along ``axis``; ∂L/∂x = g − softmax(x) Σ g."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        z = x - x.max(axis=self.axis, keepdims=True)
+        y = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy - _exp(y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+# ------------------------------------------------------------------ public functions
+def tanh(x):
+    """Hyperbolic tangent; gradient 1 − tanh²x."""
+    return Tanh()(as_tensor(x))
+
+
+def sigmoid(x):
+    """Logistic function 1/(1 + e^(−x)); gradient y(1 − y)."""
+    return Sigmoid()(as_tensor(x))
+
+
+def relu(x):
+    """max(x, 0); gradient 1 for x > 0, 0 otherwise (0 at x = 0, as torch)."""
+    return ReLU()(as_tensor(x))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, negative_slope·x otherwise."""
+    return LeakyReLU(negative_slope)(as_tensor(x))
+
+
+def elu(x, alpha=1.0):
+    """x for x > 0, α(eˣ − 1) otherwise."""
+    return ELU(alpha)(as_tensor(x))
+
+
+def gelu(x, approximate="none"):
+    """x·Φ(x), Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU(approximate)(as_tensor(x))
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """ln(1 + e^(βx))/β, reverting to x where βx > threshold (torch's defaults)."""
+    return Softplus(beta, threshold)(as_tensor(x))
+
+
+def softmax(x, dim=-1):
+    """Numerically stable softmax along ``dim``: rows sum to 1."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return Softmax(None)(x)
+    return Softmax(_normalize_dim(dim, x.ndim, "softmax"))(x)
+
+
+def log_softmax(x, dim=-1):
+    """log(softmax(x)) computed stably as x − logsumexp(x)."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return LogSoftmax(None)(x)
+    return LogSoftmax(_normalize_dim(dim, x.ndim, "log_softmax"))(x)
+
+
+def _sigmoid(x):
+    if isinstance(x, Tensor):
+        return Sigmoid()(x)
+    xp = get_array_module(x)
+    return xp.tanh(x * 0.5) * 0.5 + 0.5
+
+
+__all__ = ["tanh", "sigmoid", "relu", "leaky_relu", "elu", "gelu", "softplus", "softmax",
+           "log_softmax", "_d"]

@@ -1,0 +1,482 @@
+"""Element-wise arithmetic and math: + - * / **, exp, log, sqrt, sin, cos, erf, abs,
+maximum, minimum, clamp, where, and dtype casts.
+
+Each backward is the local derivative times the upstream gradient ``gy`` (the chain rule),
+summed back to the input's shape where the forward broadcast it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor, as_tensor
+from .shape import broadcast_shapes, sum_to
+
+
+def _d(x):
+    """The array inside a Tensor (constants in masks need no graph)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _shape(x):
+    return x.shape if hasattr(x, "shape") else ()
+
+
+# ------------------------------------------------------------------ operand handling
+def _scalar(s, t):
+    """Prepare a non-Tensor operand ``s`` for an op with Tensor ``t``: returns (s, t)."""
+    if isinstance(s, (bool, int, float)):
+        if isinstance(s, float) and t.data.dtype.kind != "f":
+            t = t.to(backend.DEFAULT_FLOAT)  # int tensor and a float: torch's float32
+        return s, t
+    if isinstance(s, backend.np.generic) and s.ndim == 0:
+        return _scalar(s.item(), t)
+    if isinstance(s, complex):
+        raise TypeError("complex numbers are not supported")
+    return as_tensor(s), t
+
+
+def _binary(cls, a, b, name):
+    if isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            b, a = _scalar(b, a)
+    elif isinstance(b, Tensor):
+        a, b = _scalar(a, b)
+    else:
+        a, b = as_tensor(a), as_tensor(b)
+    try:
+        return cls()(a, b)
+    except ValueError:
+        broadcast_shapes(_shape(a), _shape(b), op=name)  # raises with both shapes named
+        raise
+
+
+# ------------------------------------------------------------------ + - * /
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to(gy, a.shape) if na else None, sum_to(gy, b.shape) if nb else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to(gy, a.shape) if na else None, sum_to(-gy, b.shape) if nb else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.saved
+        na, nb = self.needs_input_grad
+        return (
+            sum_to(gy * b, _shape(a)) if na else None,
+            sum_to(gy * a, _shape(b)) if nb else None,
+        )
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.saved
+        na, nb = self.needs_input_grad
+        ga = sum_to(gy / b, _shape(a)) if na else None
+        gb = sum_to(-gy * a / (b * b), _shape(b)) if nb else None
+        return ga, gb
+
+
+def add(a, b, alpha=1):
+    """a + alpha·b, broadcasting."""
+    return _binary(Add, a, b if alpha == 1 else b * alpha, "add")
+
+
+def sub(a, b, alpha=1):
+    """a − alpha·b, broadcasting."""
+    return _binary(Sub, a, b if alpha == 1 else b * alpha, "sub")
+
+
+def mul(a, b):
+    """a · b element-wise, broadcasting. ∂/∂a = b, ∂/∂b = a."""
+    return _binary(Mul, a, b, "mul")
+
+
+def div(a, b):
+    """a / b element-wise (true division), broadcasting. ∂/∂a = 1/b, ∂/∂b = −a/b²."""
+    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+        a = a.to(backend.DEFAULT_FLOAT)
+    if isinstance(b, Tensor) and b.data.dtype.kind != "f":
+        b = b.to(backend.DEFAULT_FLOAT)
+    return _binary(Div, a, b, "div")
+
+
+subtract, multiply, divide, true_divide = sub, mul, div, div
+
+
+# ------------------------------------------------------------------ powers
+class Pow(Function):
+    """y = a ** b; ∂y/∂a = b·a^(b−1), ∂y/∂b = y·ln a (0 where a = 0 and b ≥ 0, as torch)."""
+
+    def forward(self, a, b):
+        y = a**b
+        self.save_for_backward(a, b, y)
+        return y
+
+    def backward(self, gy):
+        a, b, y = self.saved
+        na, nb = self.needs_input_grad
+        ga = gb = None
+        if na:
+            if isinstance(b, (int, float)):
+                ga = gy * 0.0 if b == 0 else gy * (b * a ** (b - 1))
+            else:
+                ga = _where(_d(b) == 0, 0.0, gy * (b * a ** (b - 1)))
+            ga = sum_to(ga, _shape(a))
+        if nb:
+            if isinstance(a, (int, float)):
+                if a == 0:
+                    gb = _where(_d(b) >= 0, 0.0, gy * y * float("-inf"))
+                else:
+                    gb = gy * y * (math.log(a) if a > 0 else float("nan"))
+            else:
+                mask = (_d(a) == 0) & (_d(b) >= 0)
+                gb = _where(mask, 0.0, gy * y * _log(_where(mask, 1.0, a)))
+            gb = sum_to(gb, _shape(b))
+        return ga, gb
+
+
+def pow(a, b):
+    """a ** b, with a Tensor or scalar on either side."""
+    if isinstance(a, Tensor) and isinstance(b, float) and a.data.dtype.kind != "f":
+        a = a.to(backend.DEFAULT_FLOAT)
+    return _binary(Pow, a, b, "pow")
+
+
+def square(x):
+    return pow(x, 2)
+
+
+# ------------------------------------------------------------------ unary math
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Abs(Function):
+    """∂|x|/∂x = sign(x) (0 at 0, as torch)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).abs(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy * get_array_module(_d(x)).sign(_d(x))
+
+
+class Exp(Function):
+    """y = eˣ; ∂y/∂x = y."""
+
+    def forward(self, x):
+        y = get_array_module(x).exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * y
+
+
+class Log(Function):
+    """y = ln x; ∂y/∂x = 1/x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).log(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy / x
+
+
+class Log1p(Function):
+    """y = ln(1 + x); ∂y/∂x = 1/(1 + x)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).log1p(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy / (x + 1)
+
+
+class Sqrt(Function):
+    """y = √x; ∂y/∂x = 1/(2y)."""
+
+    def forward(self, x):
+        y = get_array_module(x).sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy / (y * 2)
+
+
+class Sin(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).sin(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy * _cos(x)
+
+
+class Cos(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).cos(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return -gy * _sin(x)
+
+
+_erf_ufunc = backend.np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf_array(x):
+    xp = get_array_module(x)
+    if xp is not backend.np:  # CuPy has erf in cupyx.scipy.special
+        import cupyx.scipy.special as sp  # type: ignore
+
+        return sp.erf(x)
+    return _erf_ufunc(x).astype(x.dtype)
+
+
+class Erf(Function):
+    """y = erf x; ∂y/∂x = 2/√π · e^(−x²)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _erf_array(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy * (_exp(-(x * x)) * (2.0 / math.sqrt(math.pi)))
+
+
+def _unary(cls):
+    def fn(x):
+        return cls()(as_tensor(x))
+
+    return fn
+
+
+neg = negative = _unary(Neg)
+abs = absolute = _unary(Abs)  # noqa: A001 - torch's name
+exp = _unary(Exp)
+log1p = _unary(Log1p)
+sin = _unary(Sin)
+cos = _unary(Cos)
+sqrt = _unary(Sqrt)
+log = _unary(Log)
+erf = _unary(Erf)
+neg.__doc__ = "−x"
+abs.__doc__ = "|x|; gradient sign(x)"
+exp.__doc__ = "eˣ; gradient eˣ"
+log.__doc__ = "natural logarithm; gradient 1/x"
+log1p.__doc__ = "ln(1 + x), accurate for small x"
+sqrt.__doc__ = "√x; gradient 1/(2√x)"
+sin.__doc__ = "sine; gradient cos x"
+cos.__doc__ = "cosine; gradient −sin x"
+erf.__doc__ = "the error function; gradient 2/√π·e^(−x²)"
+
+
+def sign(x):
+    """sign(x), no gradient (zero almost everywhere)."""
+    x = as_tensor(x)
+    return Tensor(get_array_module(x.data).sign(x.data))
+
+
+def rsqrt(x):
+    return 1.0 / sqrt(x)
+
+
+# ------------------------------------------------------------------ maximum, minimum, clamp, where
+class Maximum(Function):
+    """Ties send half the gradient to each side, as torch does."""
+
+    def forward(self, a, b):
+        xp = get_array_module(a, b)
+        self.w = (a > b) + 0.5 * (a == b)
+        return xp.maximum(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        w = self.w.astype(gy.dtype)
+        return (sum_to(gy * w, a.shape) if na else None,
+                sum_to(gy * (1 - w), b.shape) if nb else None)
+
+
+class Minimum(Maximum):
+    def forward(self, a, b):
+        xp = get_array_module(a, b)
+        self.w = (a < b) + 0.5 * (a == b)
+        return xp.minimum(a, b)
+
+
+def maximum(a, b):
+    """Element-wise max of two tensors."""
+    return _binary(Maximum, a, b, "maximum")
+
+
+def minimum(a, b):
+    """Element-wise min of two tensors."""
+    return _binary(Minimum, a, b, "minimum")
+
+
+class Clamp(Function):
+    """Gradient passes where min ≤ x ≤ max (boundaries included, as torch)."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        mask = None
+        y = x
+        if self.lo is not None:
+            mask = x >= self.lo
+            y = xp.maximum(y, self.lo)
+        if self.hi is not None:
+            m = x <= self.hi
+            mask = m if mask is None else mask & m
+            y = xp.minimum(y, self.hi)
+        self.mask = mask
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        return gy * self.mask
+
+
+def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
+    """Limit x to [min, max]; either bound may be None, or a Tensor."""
+    x = as_tensor(x)
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        y = x if min is None else maximum(x, min)
+        return y if max is None else minimum(y, max)
+    return Clamp(min, max)(x)
+
+
+clip = clamp
+
+
+class Where(Function):
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        return get_array_module(a, b).where(self.cond, a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = sum_to(_where(self.cond, gy, 0.0), _shape(a)) if na else None
+        gb = sum_to(_where(self.cond, 0.0, gy), _shape(b)) if nb else None
+        return ga, gb
+
+
+def where(condition, input, other):  # noqa: A002
+    """Pick ``input`` where ``condition`` is true, else ``other``; broadcasts all three."""
+    cond = as_tensor(condition).data
+    if cond.dtype != backend.bool_:
+        cond = cond.astype(bool)
+    a, b = input, other
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a, b = as_tensor(a), as_tensor(b)
+    elif not isinstance(a, Tensor):
+        a, b = _scalar(a, b)
+    elif not isinstance(b, Tensor):
+        b, a = _scalar(b, a)
+    try:
+        broadcast_shapes(cond.shape, _shape(a), _shape(b), op="where")
+    except ValueError:
+        raise
+    return Where(cond)(a, b)
+
+
+class Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        if isinstance(gy, Tensor):
+            return gy.to(self.in_dtype)
+        return gy.astype(self.in_dtype)
+
+
+# ------------------------------------------------------------------ generic helpers for backward
+def _exp(x):
+    return Exp()(x) if isinstance(x, Tensor) else get_array_module(x).exp(x)
+
+
+def _log(x):
+    if isinstance(x, Tensor):
+        return Log()(x)
+    if isinstance(x, (int, float)):
+        return math.log(x)
+    return get_array_module(x).log(x)
+
+
+def _sin(x):
+    return Sin()(x) if isinstance(x, Tensor) else get_array_module(x).sin(x)
+
+
+def _cos(x):
+    return Cos()(x) if isinstance(x, Tensor) else get_array_module(x).cos(x)
+
+
+def _erf(x):
+    return Erf()(x) if isinstance(x, Tensor) else _erf_array(x)
+
+
+def _where(cond, a, b):
+    """where() on arrays or Tensors; ``cond`` is a bool array (a constant)."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
+            a, b = _scalar(a, b)
+        elif not isinstance(b, Tensor):
+            b, a = _scalar(b, a)
+        return Where(cond)(a, b)
+    xp = get_array_module(a, b)
+    dt = a.dtype if hasattr(a, "dtype") else b.dtype
+    return xp.where(cond, a, b).astype(dt, copy=False)

@@ -1,0 +1,364 @@
+"""Reductions: sum, mean, var, std, max, min, prod, logsumexp, norm; argmax, argmin.
+
+A reduction's backward spreads the upstream gradient back over the reduced elements: evenly
+for sum and mean, to the winning element for max and min, by the other factors for prod.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor, _normalize_dim, as_tensor
+from .arithmetic import _d, _exp, _where
+from .shape import _broadcast_to
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _axes(dim, ndim, op):
+    """torch's ``dim`` (None, int, or tuple) as a sorted tuple of axes, or None for all."""
+    if dim is None:
+        return None
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    if len(dims) == 0:
+        return None
+    axes = tuple(sorted({_normalize_dim(d, builtins.max(ndim, 1), op) for d in dims}))
+    if ndim == 0:
+        return None
+    return axes
+
+
+def _kshape(shape, axes):
+    """The shape with reduced axes kept as 1 (keepdim=True)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _expand_back(gy, in_shape, axes):
+    return _broadcast_to(gy.reshape(_kshape(in_shape, axes)), in_shape)
+
+
+class Sum(Function):
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        return _expand_back(gy, self.in_shape, self.axes)
+
+
+class Mean(Function):
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        n = x.size if self.axes is None else 1
+        if self.axes is not None:
+            for a in self.axes:
+                n *= x.shape[a]
+        self.n = n
+        return x.mean(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        return _expand_back(gy * (1.0 / self.n if self.n else float("nan")), self.in_shape,
+                            self.axes)
+
+
+def _float_check(x, op):
+    if x.dtype.kind not in "f":
+        raise TypeError(f"{op}: input dtype should be floating point, got {x.dtype}")
+
+
+def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
+    """Sum over ``dim`` (an int, a tuple, or None for all). Gradient: gy spread to every element."""
+    x = as_tensor(x)
+    dim, keepdim = (axis if dim is None else dim), (keepdim if keepdims is None else keepdims)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "bi" or x.dtype.kind == "u":
+        x = x.to("int64")
+    return Sum(_axes(dim, x.ndim, "sum"), keepdim)(x)
+
+
+def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Mean over ``dim``. Gradient: gy / n to every element."""
+    x = as_tensor(x)
+    dim, keepdim = (axis if dim is None else dim), (keepdim if keepdims is None else keepdims)
+    if dtype is not None:
+        x = x.to(dtype)
+    _float_check(x, "mean")
+    return Mean(_axes(dim, x.ndim, "mean"), keepdim)(x)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
+    x = as_tensor(x)
+    _float_check(x, "var")
+    if isinstance(dim, bool):  # var(x, False): torch's old positional ``unbiased``
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    axes = _axes(dim, x.ndim, "var")
+    n = x.numel() if axes is None else 1
+    if axes is not None:
+        for a in axes:
+            n *= x.shape[a]
+    d = x - mean(x, axes, keepdim=True)
+    denom = n - correction
+    scale = 1.0 / denom if denom > 0 else float("inf") if n else float("nan")
+    return sum(d * d, axes, keepdim) * scale
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: the square root of ``var``."""
+    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+class MaxAll(Function):
+    """max over everything (or ``axes``, no indices); ties share the gradient evenly (torch)."""
+
+    def __init__(self, axes, keepdims, mode):
+        self.axes, self.keepdims, self.mode = axes, keepdims, mode
+
+    def forward(self, x):
+        f = x.max if self.mode == "max" else x.min
+        yk = f(axis=self.axes, keepdims=True)
+        mask = x == yk
+        self.w = mask / mask.sum(axis=self.axes, keepdims=True)
+        self.in_shape = x.shape
+        return yk if self.keepdims else yk.reshape(
+            tuple(s for i, s in enumerate(x.shape) if self.axes is not None and i not in self.axes)
+        )
+
+    def backward(self, gy):
+        return _expand_back(gy, self.in_shape, self.axes) * self.w.astype(gy.dtype)
+
+
+class MaxDim(Function):
+    """max along one axis, with indices; the gradient goes to the first maximum (torch)."""
+
+    def __init__(self, axis, keepdims, arg):
+        self.axis, self.keepdims, self.arg = axis, keepdims, arg
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        idx = xp.expand_dims(self.arg, self.axis)
+        self.in_shape = x.shape
+        mask = xp.zeros(x.shape, dtype=bool)
+        xp.put_along_axis(mask, idx, True, axis=self.axis)
+        self.mask = mask
+        y = xp.take_along_axis(x, idx, axis=self.axis)
+        return y if self.keepdims else y.squeeze(self.axis)
+
+    def backward(self, gy):
+        g = _expand_back(gy, self.in_shape, (self.axis,))
+        return _where(self.mask, g, 0.0)
+
+
+def _max_min(x, dim, keepdim, mode):
+    x = as_tensor(x)
+    if isinstance(dim, Tensor):  # x.max(other): element-wise
+        from .arithmetic import maximum, minimum
+
+        return maximum(x, dim) if mode == "max" else minimum(x, dim)
+    if x.numel() == 0 and (dim is None or x.shape[_normalize_dim(dim, x.ndim, mode)] == 0):
+        raise ValueError(f"{mode}: cannot reduce an empty dimension of a tensor of shape "
+                         f"{x.shape}; there is no identity")
+    if dim is None:
+        return MaxAll(None, False, mode)(x)
+    if x.ndim == 0:
+        _normalize_dim(dim, 1, mode)
+        return values_indices(x.clone(), Tensor(get_array_module(x.data).zeros((), "int64")))
+    axis = _normalize_dim(dim, x.ndim, mode)
+    arg = x.data.argmax(axis=axis) if mode == "max" else x.data.argmin(axis=axis)
+    y = MaxDim(axis, keepdim, arg)(x)
+    if keepdim:
+        arg = get_array_module(arg).expand_dims(arg, axis)
+    return values_indices(y, Tensor(arg.astype("int64")))
+
+
+def max(x, dim=None, keepdim=False):  # noqa: A001
+    """max(): the largest element. max(dim): (values, indices) along ``dim``.
+    max(other): element-wise maximum."""
+    return _max_min(x, dim, keepdim, "max")
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001
+    """min(): the smallest element. min(dim): (values, indices). min(other): element-wise."""
+    return _max_min(x, dim, keepdim, "min")
+
+
+def amax(x, dim=None, keepdim=False):
+    """Max over one or several dims; ties share the gradient evenly."""
+    x = as_tensor(x)
+    return MaxAll(_axes(dim, x.ndim, "amax"), keepdim, "max")(x)
+
+
+def amin(x, dim=None, keepdim=False):
+    x = as_tensor(x)
+    return MaxAll(_axes(dim, x.ndim, "amin"), keepdim, "min")(x)
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the largest element (flat if ``dim`` is None); no gradient."""
+    return _arg(x, dim, keepdim, "argmax")
+
+
+def argmin(x, dim=None, keepdim=False):
+    """Index of the smallest element; no gradient."""
+    return _arg(x, dim, keepdim, "argmin")
+
+
+def _arg(x, dim, keepdim, op):
+    x = as_tensor(x)
+    a = x.data
+    xp = get_array_module(a)
+    if dim is None:
+        r = getattr(a, op)()
+        if keepdim:
+            r = xp.asarray(r).reshape((1,) * a.ndim)
+        return Tensor(xp.asarray(r, dtype="int64"))
+    axis = _normalize_dim(dim, builtins.max(x.ndim, 1), op)
+    if a.ndim == 0:
+        return Tensor(xp.zeros((), "int64"))
+    r = getattr(a, op)(axis=axis, keepdims=keepdim)
+    return Tensor(r.astype("int64"))
+
+
+class Prod(Function):
+    """∂(Π xⱼ)/∂xᵢ = Π_{j≠i} xⱼ, computed with exclusive cumulative products (zeros safe)."""
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        self.in_shape = x.shape
+        return x.prod(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        axes = None if self.axis is None else (self.axis,)
+        return _expand_back(gy, self.in_shape, axes) * _prod_others(x, self.axis)
+
+
+def _prod_others(x, axis):
+    """For each element, the product of the others along ``axis`` (all, if None)."""
+    if axis is None:
+        return _prod_others(x.reshape(-1), 0).reshape(x.shape)
+    n = x.shape[axis]
+    if isinstance(x, Tensor):  # differentiable: products of slices, O(n) ops
+        from .shape import stack
+
+        parts = [x[(slice(None),) * axis + (i,)] for i in range(n)]
+        one = parts[0] * 0 + 1 if n else None
+        pre, suf = [one], [one]
+        for i in range(n - 1):
+            pre.append(pre[-1] * parts[i])
+            suf.append(suf[-1] * parts[n - 1 - i])
+        return stack([pre[i] * suf[n - 1 - i] for i in range(n)], axis)
+    xp = get_array_module(x)
+    xm = xp.moveaxis(x, axis, -1)
+    ones = xp.ones(xm.shape[:-1] + (1,), dtype=x.dtype)
+    pre = xp.cumprod(xp.concatenate([ones, xm[..., :-1]], axis=-1), axis=-1)
+    suf = xp.cumprod(xp.concatenate([ones, xm[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return xp.moveaxis(pre * suf, -1, axis)
+
+
+def prod(x, dim=None, keepdim=False):
+    """Product over all elements or along one ``dim``."""
+    x = as_tensor(x)
+    if x.ndim == 0 or dim is None:
+        return Prod(None, False)(x) if x.ndim else x.clone()
+    return Prod(_normalize_dim(dim, x.ndim, "prod"), keepdim)(x)
+
+
+class LogSumExp(Function):
+    """y = m + ln Σ e^(x − m), m = max x; ∂y/∂x = e^(x − y) = softmax(x)."""
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        m = x.max(axis=self.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        yk = xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True)) + m
+        self.in_shape = x.shape
+        y = yk if self.keepdims else yk.reshape(_reduced(x.shape, self.axes))
+        self.save_for_backward(x, y)  # the output itself, so double backward flows through it
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved
+        k = _kshape(self.in_shape, self.axes)
+        return gy.reshape(k) * _exp(x - y.reshape(k))
+
+
+def _reduced(shape, axes):
+    if axes is None:
+        return ()
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    """ln Σ exp(x) over ``dim``, stable for large x."""
+    x = as_tensor(x)
+    _float_check(x, "logsumexp")
+    if dim is None:
+        dim = tuple(range(x.ndim))
+    return LogSumExp(_axes(dim, x.ndim, "logsumexp"), keepdim)(x)
+
+
+class Norm2(Function):
+    """y = √(Σ x²); ∂y/∂x = x / y (0 where y = 0, as torch)."""
+
+    def __init__(self, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        yk = xp.sqrt((x * x).sum(axis=self.axes, keepdims=True))
+        self.in_shape = x.shape
+        y = yk if self.keepdims else yk.reshape(_reduced(x.shape, self.axes))
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved
+        k = _kshape(self.in_shape, self.axes)
+        g, yk = gy.reshape(k), y.reshape(k)
+        zero = _d(yk) == 0
+        return _where(zero, 0.0, g * x / _where(zero, 1.0, yk))
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    """Vector p-norm over ``dim`` (all elements if None): p = 2 ('fro'), 1, inf, -inf, 0, or
+    any other number."""
+    x = as_tensor(x)
+    _float_check(x, "norm")
+    axes = _axes(dim, x.ndim, "norm")
+    if x.ndim == 0:
+        axes = None
+    if p in ("fro", 2, 2.0):
+        return Norm2(axes, keepdim)(x)
+    a = x.abs()
+    if p == float("inf"):
+        return amax(a, axes, keepdim)
+    if p == float("-inf"):
+        return amin(a, axes, keepdim)
+    if p == 0:
+        return sum((x != 0).to(x.dtype), axes, keepdim)
+    if p == 1:
+        return sum(a, axes, keepdim)
+    if not isinstance(p, (int, float)):
+        raise ValueError(f"norm: unsupported p={p!r}")
+    return sum(a**p, axes, keepdim) ** (1.0 / p)

@@ -1,0 +1,373 @@
+"""Shape ops: reshape, transpose, permute, expand, cat, stack, pad, and ``sum_to``.
+
+These move numbers around without changing them, so each backward moves the gradient back:
+a reshape's gradient is reshaped, a transpose's is transposed back, an expand's is summed.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor, _normalize_dim, as_tensor
+
+
+# ------------------------------------------------------------------ broadcasting helpers
+def broadcast_shapes(*shapes, op="broadcast"):
+    """The shape that ``shapes`` broadcast to, or a ValueError naming them all."""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for i in range(ndim):
+        size = 1
+        for s in shapes:
+            k = i - ndim + len(s)
+            if k < 0:
+                continue
+            d = s[k]
+            if d != 1:
+                if size != 1 and size != d:
+                    shown = " and ".join(str(tuple(s)) for s in shapes)
+                    raise ValueError(
+                        f"{op}: shapes {shown} cannot be broadcast together "
+                        f"(dimension {i - ndim} is {size} in one and {d} in another)"
+                    )
+                size = d
+        out.append(size)
+    return tuple(out)
+
+
+def sum_to(g, shape):
+    """Sum ``g`` down to ``shape``: undoes broadcasting in backward (arrays or Tensors)."""
+    if g.shape == shape:
+        return g
+    lead = len(g.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, d in enumerate(shape) if d == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _broadcast_to(x, shape):
+    """Broadcast for backward: a lazy view for Tensors, a fresh array for arrays (NumPy's
+    ``broadcast_to`` is slow, and the result is usually consumed at once)."""
+    if isinstance(x, Tensor):
+        return BroadcastTo(shape)(x)
+    out = get_array_module(x).empty(shape, dtype=x.dtype)
+    out[...] = x
+    return out
+
+
+# ------------------------------------------------------------------ the ops
+class Reshape(Function):
+    is_view = True
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        return gy.reshape(self.in_shape)
+
+
+def _resolve_shape(shape, numel, op):
+    shape = tuple(int(s) for s in shape)
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise ValueError(f"{op}: only one dimension can be -1, got shape {shape}")
+    if neg:
+        rest = 1
+        for s in shape:
+            if s != -1:
+                rest *= s
+        if rest == 0 or numel % rest:
+            raise ValueError(f"{op}: shape {shape} is invalid for input of size {numel}")
+        shape = shape[: neg[0]] + (numel // rest,) + shape[neg[0] + 1 :]
+    total = 1
+    for s in shape:
+        if s < 0:
+            raise ValueError(f"{op}: invalid negative size in shape {shape}")
+        total *= s
+    if total != numel:
+        raise ValueError(f"{op}: shape {shape} is invalid for input of size {numel}")
+    return shape
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def reshape(x, *shape):
+    """Same numbers, new shape (one dimension may be -1). ``x.reshape(2, -1)``."""
+    x = as_tensor(x)
+    shape = _resolve_shape(_shape_arg(shape), x.data.size, "reshape")
+    if shape == x.data.shape:
+        return x
+    return Reshape(shape)(x)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim..end_dim`` into one."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s = _normalize_dim(start_dim, x.ndim, "flatten")
+    e = _normalize_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.shape[:s] + (-1 if x.data.size else _prod(x.shape[s : e + 1]),) + x.shape[e + 1 :]
+    return reshape(x, shape)
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def squeeze(x, dim=None):
+    """Drop size-1 dimensions (all of them, or ``dim`` if it has size 1)."""
+    x = as_tensor(x)
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = {_normalize_dim(d, max(x.ndim, 1), "squeeze") for d in dims}
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, dim):
+    """Insert a size-1 dimension at ``dim``."""
+    x = as_tensor(x)
+    d = _normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+class Permute(Function):
+    is_view = True
+
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        inv = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inv[a] = i
+        return gy.permute(*inv) if isinstance(gy, Tensor) else gy.transpose(inv)
+
+
+def permute(x, *dims):
+    """Reorder dimensions: ``x.permute(2, 0, 1)``."""
+    x = as_tensor(x)
+    dims = _shape_arg(dims)
+    if len(dims) != x.ndim:
+        raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {x.ndim}")
+    axes = tuple(_normalize_dim(d, x.ndim, "permute") for d in dims)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} repeat a dimension")
+    if axes == tuple(range(x.ndim)):
+        return x
+    return Permute(axes)(x)
+
+
+def transpose(x, dim0, dim1):
+    """Swap two dimensions."""
+    x = as_tensor(x)
+    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return x
+    a = _normalize_dim(dim0, x.ndim, "transpose")
+    b = _normalize_dim(dim1, x.ndim, "transpose")
+    if a == b:
+        return x
+    axes = list(range(x.ndim))
+    axes[a], axes[b] = axes[b], axes[a]
+    return Permute(tuple(axes))(x)
+
+
+class BroadcastTo(Function):
+    is_view = True
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return get_array_module(x).broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return sum_to(gy, self.in_shape)
+
+
+class SumTo(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return sum_to(x, self.shape)
+
+    def backward(self, gy):
+        return _broadcast_to(gy, self.in_shape)
+
+
+def broadcast_to(x, *shape):
+    """View ``x`` with ``shape`` by broadcasting; the gradient is summed back."""
+    x = as_tensor(x)
+    shape = _shape_arg(shape)
+    if len(shape) < x.ndim:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to fewer dims {shape}")
+    lead = len(shape) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 else int(s) for i, s in enumerate(shape))
+    if broadcast_shapes(x.shape, shape, op="broadcast_to") != shape:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
+    if shape == x.shape:
+        return x
+    return BroadcastTo(shape)(x)
+
+
+expand = broadcast_to
+
+
+class Cat(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return get_array_module(*xs).concatenate(xs, axis=self.axis)
+
+    def backward(self, gy):
+        out, start = [], 0
+        for n in self.sizes:
+            idx = (slice(None),) * self.axis + (slice(start, start + n),)
+            out.append(gy[idx])
+            start += n
+        return tuple(out)
+
+
+def _check_same(tensors, op, skip_dim=None):
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    first = tensors[0]
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != first.ndim or any(
+            a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != skip_dim
+        ):
+            where = "" if skip_dim is None else f" except in dimension {skip_dim}"
+            raise ValueError(
+                f"{op}: tensors must have the same shape{where}; tensor 0 has shape "
+                f"{first.shape} and tensor {i} has shape {t.shape}"
+            )
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension ``dim``."""
+    tensors = [as_tensor(t) for t in tensors]
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    d = _normalize_dim(dim, tensors[0].ndim, "cat")
+    _check_same(tensors, "cat", skip_dim=d)
+    if len(tensors) == 1:
+        return tensors[0].clone()
+    return Cat(d)(*tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new dimension ``dim``."""
+    tensors = [as_tensor(t) for t in tensors]
+    _check_same(tensors, "stack")
+    d = _normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Split into pieces of ``split_size`` (last may be smaller) or of the listed sizes."""
+    x = as_tensor(x)
+    d = _normalize_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise ValueError(
+                f"split: sizes {sizes} sum to {sum(sizes)}, but dimension {dim} has size {n}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        idx = (slice(None),) * d + (slice(start, start + s),)
+        out.append(x[idx])
+        start += s
+    return tuple(out)
+
+
+def chunk(x, chunks, dim=0):
+    """Split into ``chunks`` pieces of equal size (the last may be smaller), as torch does."""
+    x = as_tensor(x)
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    d = _normalize_dim(dim, x.ndim, "chunk")
+    n = x.shape[d]
+    step = -(-n // chunks) if n else 1
+    return split(x, step, d)
+
+
+class Pad(Function):
+    def __init__(self, widths, value):
+        self.widths = widths
+        self.value = value
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        return xp.pad(x, self.widths, mode="constant", constant_values=self.value)
+
+    def backward(self, gy):
+        idx = tuple(slice(lo, gy.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))
+        return gy[idx]
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    """Pad with a constant, torch's convention: ``pad`` lists (left, right) pairs starting from
+    the last dimension, e.g. ``(1, 1, 2, 0)`` pads the last dim by 1/1 and the one before by 2/0.
+    Negative widths crop."""
+    x = as_tensor(x)
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: padding {tuple(pad)} must hold (left, right) pairs for at most "
+                         f"{x.ndim} dims of a tensor of shape {x.shape}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(widths, x.shape))
+    if any(lo < 0 or hi < 0 for lo, hi in widths):
+        x = x[crop]
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    return Pad(tuple(widths), value)(x)
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy

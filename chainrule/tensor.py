@@ -1,0 +1,758 @@
+"""``Tensor``: an array, its gradient, and its link into the graph (``grad_fn``).
+
+A Tensor made by an op remembers the op (``grad_fn``), and the op remembers its input
+Tensors: that chain is the computational graph that ``backward()`` walks with the chain rule.
+Operators and methods here are one-liners; the math lives in ``chainrule/functions/``.
+"""
+
+from __future__ import annotations
+
+from . import backend
+from .autograd.grad_mode import is_grad_enabled
+
+_new = object.__new__
+
+
+class Tensor:
+    """A multi-dimensional array that can record the ops applied to it and backpropagate.
+
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward(); x.grad        # d/dx Σx² = 2x
+    tensor([2., 4.])
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators (ndarray * Tensor)
+    __hash__ = object.__hash__
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data.data
+        elif isinstance(data, (list, tuple)) and _has_tensor(data):
+            data = _nested_arrays(data)
+        self.data = backend.asarray(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._version = [0]
+        self._hooks = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ------------------------------------------------------------------ graph attributes
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Start (or stop) recording ops on this leaf; only floating tensors can."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can require gradients, "
+                f"got dtype {self.data.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad_: can't turn off requires_grad on a non-leaf tensor; "
+                "use detach() instead"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory and the version counter)."""
+        t = _wrap(self.data, None)
+        t._version = self._version
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: can't register a hook on a tensor that doesn't "
+                               "require grad")
+        owner = self if self.grad_fn is None else self.grad_fn
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(hook)
+        return _HookHandle(owner, hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("retain_grad: tensor does not require grad")
+            return
+        import weakref
+
+        self.grad_fn._retain = weakref.ref(self)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False) -> None:
+        """Backpropagate from this tensor, accumulating into the leaves' ``.grad``.
+
+        ``gradient`` is ∂L/∂self; it may be omitted only for a one-element tensor (then 1).
+        The graph is freed afterwards unless ``retain_graph``; ``create_graph`` records the
+        backward pass itself, for gradients of gradients.
+        """
+        from .autograd.engine import run_backward
+
+        if not self._requires_grad:
+            raise RuntimeError(
+                f"backward: tensor of shape {self.shape} does not require grad and has no "
+                "grad_fn; create the leaves with requires_grad=True (and not under no_grad)"
+            )
+        g = _root_grad(self, gradient, "backward")
+        if retain_graph is None:
+            retain_graph = create_graph
+        run_backward([self], [_wrap(g, None) if create_graph else g], retain_graph,
+                     create_graph)
+
+    # ------------------------------------------------------------------ array attributes
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def device(self) -> str:
+        return "cpu" if backend.get_array_module(self.data) is backend.np else "cuda"
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim=None):
+        """The shape, or the size of one dimension."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_normalize_dim(dim, self.ndim, "size")]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    def numpy(self):
+        """The ndarray (shared memory). Raises if the tensor requires grad, as torch does."""
+        if self._requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
+                               "use tensor.detach().numpy()")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.data
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self):
+        """The single value as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+                             f"number, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() or .all()")
+        return bool(self.data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an "
+                            f"index (got dtype {self.dtype}, shape {self.shape})")
+        return int(self.item())
+
+    def __format__(self, spec):
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __repr__(self) -> str:
+        xp = backend.get_array_module(self.data)
+        a = self.data if xp is backend.np else xp.asnumpy(self.data)
+        body = backend.np.array2string(a, separator=", ", prefix="tensor(", precision=4)
+        extra = []
+        if self.dtype not in (backend.float32, backend.int64, backend.bool_) or a.size == 0:
+            extra.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn={self.grad_fn!r}")
+        elif self._requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extra]) + ")"
+
+    # ------------------------------------------------------------------ conversions
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(dtype)`` casts (differentiably); ``to('cpu')`` or ``to(other)`` likewise."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda"):
+                if a.startswith("cuda"):
+                    raise RuntimeError("to: the CUDA backend is not available in this build")
+            else:
+                dtype = a
+        if dtype is None:
+            return self
+        dtype = backend.as_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if self._requires_grad and dtype.kind == "f":
+            return _A.Cast(dtype)(self)
+        return _wrap(self.data.astype(dtype), None)
+
+    astype = to
+
+    def float(self) -> Tensor:
+        return self.to(backend.float32)
+
+    def double(self) -> Tensor:
+        return self.to(backend.float64)
+
+    def half(self) -> Tensor:
+        return self.to(backend.float16)
+
+    def long(self) -> Tensor:
+        return self.to(backend.int64)
+
+    def int(self) -> Tensor:
+        return self.to(backend.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(backend.bool_)
+
+    def type(self, dtype=None):
+        return str(self.dtype) if dtype is None else self.to(dtype)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph (gradient passes straight through)."""
+        return _S.Clone()(self)
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, o):
+        return _A._binary(_A.Add, self, o, "add")
+
+    def __radd__(self, o):
+        return _A._binary(_A.Add, o, self, "add")
+
+    def __sub__(self, o):
+        return _A._binary(_A.Sub, self, o, "sub")
+
+    def __rsub__(self, o):
+        return _A._binary(_A.Sub, o, self, "sub")
+
+    def __mul__(self, o):
+        return _A._binary(_A.Mul, self, o, "mul")
+
+    def __rmul__(self, o):
+        return _A._binary(_A.Mul, o, self, "mul")
+
+    def __truediv__(self, o):
+        return _A.div(self, o)
+
+    def __rtruediv__(self, o):
+        return _A.div(o, self)
+
+    def __pow__(self, o):
+        return _A.pow(self, o)
+
+    def __rpow__(self, o):
+        return _A.pow(o, self)
+
+    def __matmul__(self, o):
+        return _L.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return _L.matmul(o, self)
+
+    def __neg__(self):
+        return _A.Neg()(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _A.Abs()(self)
+
+    def __eq__(self, o):  # type: ignore[override]
+        return _C.eq(self, o)
+
+    def __ne__(self, o):  # type: ignore[override]
+        return _C.ne(self, o)
+
+    def __lt__(self, o):
+        return _C.lt(self, o)
+
+    def __le__(self, o):
+        return _C.le(self, o)
+
+    def __gt__(self, o):
+        return _C.gt(self, o)
+
+    def __ge__(self, o):
+        return _C.ge(self, o)
+
+    def __invert__(self):
+        if self.dtype != backend.bool_:
+            return _wrap(~self.data, None)
+        return _C.logical_not(self)
+
+    def __and__(self, o):
+        return _C.logical_and(self, o) if self.dtype == backend.bool_ else \
+            _wrap(self.data & _data(o), None)
+
+    def __or__(self, o):
+        return _C.logical_or(self, o) if self.dtype == backend.bool_ else \
+            _wrap(self.data | _data(o), None)
+
+    def __xor__(self, o):
+        return _C.logical_xor(self, o)
+
+    def __getitem__(self, key):
+        return _I.getitem(self, key)
+
+    # ------------------------------------------------------------------ math methods
+    def add(self, o, alpha=1):
+        return _A.add(self, o, alpha)
+
+    def sub(self, o, alpha=1):
+        return _A.sub(self, o, alpha)
+
+    def mul(self, o):
+        return _A.mul(self, o)
+
+    def div(self, o):
+        return _A.div(self, o)
+
+    def pow(self, o):
+        return _A.pow(self, o)
+
+    def matmul(self, o):
+        return _L.matmul(self, o)
+
+    def neg(self):
+        return _A.Neg()(self)
+
+    def abs(self):
+        return _A.Abs()(self)
+
+    def exp(self):
+        return _A.Exp()(self)
+
+    def log(self):
+        return _A.Log()(self)
+
+    def log1p(self):
+        return _A.Log1p()(self)
+
+    def sqrt(self):
+        return _A.Sqrt()(self)
+
+    def rsqrt(self):
+        return _A.rsqrt(self)
+
+    def square(self):
+        return _A.pow(self, 2)
+
+    def sin(self):
+        return _A.Sin()(self)
+
+    def cos(self):
+        return _A.Cos()(self)
+
+    def erf(self):
+        return _A.Erf()(self)
+
+    def sign(self):
+        return _A.sign(self)
+
+    def tanh(self):
+        return _Act.tanh(self)
+
+    def sigmoid(self):
+        return _Act.sigmoid(self)
+
+    def relu(self):
+        return _Act.relu(self)
+
+    def softmax(self, dim=-1):
+        return _Act.softmax(self, dim)
+
+    def log_softmax(self, dim=-1):
+        return _Act.log_softmax(self, dim)
+
+    def maximum(self, o):
+        return _A.maximum(self, o)
+
+    def minimum(self, o):
+        return _A.minimum(self, o)
+
+    def clamp(self, min=None, max=None):  # noqa: A002
+        return _A.clamp(self, min, max)
+
+    clip = clamp
+
+    def where(self, condition, other):
+        return _A.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return _A.where(mask, value, self)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim=False, **kw):
+        return _R.sum(self, dim, keepdim, **kw)
+
+    def mean(self, dim=None, keepdim=False, **kw):
+        return _R.mean(self, dim, keepdim, **kw)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, **kw):
+        return _R.var(self, dim, unbiased, keepdim, **kw)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, **kw):
+        return _R.std(self, dim, unbiased, keepdim, **kw)
+
+    def max(self, dim=None, keepdim=False):
+        return _R.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _R.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return _R.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return _R.amin(self, dim, keepdim)
+
+    def prod(self, dim=None, keepdim=False):
+        return _R.prod(self, dim, keepdim)
+
+    def logsumexp(self, dim=None, keepdim=False):
+        return _R.logsumexp(self, dim, keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        return _R.norm(self, p, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _R.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _R.argmin(self, dim, keepdim)
+
+    def all(self, dim=None):
+        return _wrap(backend.np.asarray(self.data.all(axis=dim)), None)
+
+    def any(self, dim=None):
+        return _wrap(backend.np.asarray(self.data.any(axis=dim)), None)
+
+    # ------------------------------------------------------------------ shapes
+    def reshape(self, *shape):
+        return _S.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _S.reshape(self, *shape)
+
+    def view_as(self, other):
+        return _S.reshape(self, other.shape)
+
+    def reshape_as(self, other):
+        return _S.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _S.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return _S.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
+        return _S.transpose(self, 0, -1) if self.ndim == 2 else self
+
+    @property
+    def T(self):
+        return _S.permute(self, *reversed(range(self.ndim))) if self.ndim > 1 else self
+
+    @property
+    def mT(self):
+        return _S.transpose(self, -2, -1)
+
+    def permute(self, *dims):
+        return _S.permute(self, *dims)
+
+    def unsqueeze(self, dim):
+        return _S.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return _S.squeeze(self, dim)
+
+    def expand(self, *shape):
+        return _S.broadcast_to(self, *shape)
+
+    def expand_as(self, other):
+        return _S.broadcast_to(self, other.shape)
+
+    def broadcast_to(self, *shape):
+        return _S.broadcast_to(self, *shape)
+
+    def split(self, split_size, dim=0):
+        return _S.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _S.chunk(self, chunks, dim)
+
+    # ------------------------------------------------------------------ in place
+    def _check_inplace(self, name):
+        if self.grad_fn is None and self._requires_grad:
+            raise RuntimeError(
+                f"{name}: a leaf tensor that requires grad (shape {self.shape}) is being "
+                "modified in place while grad mode is on; do it under cr.no_grad()"
+            )
+        if self.grad_fn is not None and self.grad_fn.is_view:
+            raise RuntimeError(
+                f"{name}: in-place modification of a view ({self.grad_fn.name}) of a tensor "
+                "that requires grad is not supported; clone() it first"
+            )
+
+    def _inplace(self, name, ufunc, op, other):
+        od = other.data if isinstance(other, Tensor) else other
+        if not (is_grad_enabled() and (
+                self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))):
+            try:
+                ufunc(self.data, od, out=self.data)
+            except ValueError:
+                raise ValueError(f"{name}: shape {_shape(other)} can't be broadcast to the "
+                                 f"in-place tensor's shape {self.shape}") from None
+            self._version[0] += 1
+            return self
+        self._check_inplace(name)
+        out = op(self._shallow(), other)
+        if out.shape != self.shape:
+            raise ValueError(f"{name}: shape {_shape(other)} can't be broadcast to the "
+                             f"in-place tensor's shape {self.shape}")
+        backend.get_array_module(self.data).copyto(self.data, out.data, casting="same_kind")
+        self.grad_fn = out.grad_fn
+        self._requires_grad = True
+        self._version[0] += 1
+        return self
+
+    def _shallow(self):
+        """This tensor as it is now: the input of an in-place op's graph node."""
+        t = _wrap(self.data, self.grad_fn)
+        t._requires_grad = self._requires_grad
+        t._version = self._version
+        return t
+
+    def add_(self, other, alpha=1):
+        other = other if alpha == 1 else other * alpha
+        return self._inplace("add_", backend.np.add, _A.add, other)
+
+    def sub_(self, other, alpha=1):
+        other = other if alpha == 1 else other * alpha
+        return self._inplace("sub_", backend.np.subtract, _A.sub, other)
+
+    def mul_(self, other):
+        return self._inplace("mul_", backend.np.multiply, _A.mul, other)
+
+    def div_(self, other):
+        return self._inplace("div_", backend.np.true_divide, _A.div, other)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        if not (is_grad_enabled() and self._requires_grad):
+            backend.np.clip(self.data, min, max, out=self.data)
+            self._version[0] += 1
+            return self
+        return self._inplace("clamp_", None, lambda t, _: _A.clamp(t, min, max), None)
+
+    def __iadd__(self, o):
+        return self.add_(o)
+
+    def __isub__(self, o):
+        return self.sub_(o)
+
+    def __imul__(self, o):
+        return self.mul_(o)
+
+    def __itruediv__(self, o):
+        return self.div_(o)
+
+    def __setitem__(self, key, value):
+        """``x[key] = value`` in place; differentiable for both sides when grad mode is on."""
+        key, _ = _I.normalize_key(key)
+        grad = is_grad_enabled() and (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+        try:
+            if not grad:
+                self.data[key] = value.data if isinstance(value, Tensor) else value
+                self._version[0] += 1
+                return
+            self._check_inplace("setitem")
+            if isinstance(value, Tensor) and value.dtype != self.dtype:
+                value = value.to(self.dtype)
+            out = _I.SetItem(key)(self._shallow(), value)
+        except ValueError as e:
+            raise ValueError(f"setitem: can't assign a value of shape {_shape(value)} to "
+                             f"index {key!r} of a tensor of shape {self.shape} ({e})") from None
+        except IndexError as e:
+            raise IndexError(f"setitem: {e} (tensor of shape {self.shape})") from None
+        self.grad_fn = out.grad_fn
+        self._requires_grad = True
+        self._version[0] += 1
+
+    def fill_(self, value) -> Tensor:
+        self[...] = value
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src`` (broadcast) into this tensor, in place."""
+        self[...] = src
+        return self
+
+    def uniform_(self, a=0.0, b=1.0) -> Tensor:
+        with _no_grad():
+            self[...] = backend.rng().uniform(a, b, self.shape)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0) -> Tensor:
+        with _no_grad():
+            self[...] = backend.rng().normal(mean, std, self.shape)
+        return self
+
+
+class _HookHandle:
+    def __init__(self, owner, hook):
+        self.owner, self.hook = owner, hook
+
+    def remove(self):
+        if self.owner._hooks and self.hook in self.owner._hooks:
+            self.owner._hooks.remove(self.hook)
+
+
+def _wrap(data, grad_fn):
+    """Fast constructor: an array and its op, no checks (used by every op)."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.grad_fn = grad_fn
+    t._requires_grad = grad_fn is not None
+    t._version = [0]
+    t._hooks = None
+    return t
+
+
+def as_tensor(x, dtype=None) -> Tensor:
+    """``x`` itself if it is a Tensor (of ``dtype``), else a new constant Tensor."""
+    if isinstance(x, Tensor):
+        return x if dtype is None else x.to(dtype)
+    return Tensor(x, dtype=dtype)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _shape(x):
+    return tuple(getattr(x, "shape", ()))
+
+
+def _has_tensor(seq):
+    return any(isinstance(s, Tensor) or (isinstance(s, (list, tuple)) and _has_tensor(s))
+               for s in seq)
+
+
+def _nested_arrays(seq):
+    return [_nested_arrays(s) if isinstance(s, (list, tuple)) else _data(s) for s in seq]
+
+
+def _normalize_dim(dim, ndim, op):
+    """``dim`` in [-ndim, ndim) as a non-negative axis, or an IndexError naming the range."""
+    try:
+        d = int(dim)
+    except TypeError:
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}") from None
+    n = max(ndim, 1) if ndim == 0 else ndim
+    if not -n <= d < n:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} "
+                         f"dimension{'s' if ndim != 1 else ''} (expected {-n}..{n - 1})")
+    return d + n if d < 0 else d
+
+
+def _root_grad(t, gradient, op):
+    xp = backend.get_array_module(t.data)
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{op}: grad can be implicitly created only for a one-element output, but it "
+                f"has shape {t.shape}; pass gradient= (∂L/∂output) of that shape"
+            )
+        return xp.ones_like(t.data)
+    g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+    if g.shape != t.shape:
+        raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the output has "
+                           f"shape {t.shape}; they must match")
+    return g.astype(t.dtype, copy=True)
+
+
+def _no_grad():
+    from .autograd.grad_mode import no_grad
+
+    return no_grad()
+
+
+# The op families; imported last because they import Tensor from here.
+from .functions import activation as _Act  # noqa: E402
+from .functions import arithmetic as _A  # noqa: E402
+from .functions import comparison as _C  # noqa: E402
+from .functions import indexing as _I  # noqa: E402
+from .functions import linalg as _L  # noqa: E402
+from .functions import reduction as _R  # noqa: E402
+from .functions import shape as _S  # noqa: E402

@@ -1,0 +1,118 @@
+"""One helper runs the same function in chainrule and in torch and compares everything.
+
+    check_against_torch(lambda t: t.sigmoid(), (3, 4))
+
+draws inputs, then compares (1) the forward output, (2) the gradient of every input for a
+random upstream gradient (not all ones), and (3) the second-order gradient: the gradient of
+⟨first gradient, v⟩ for a random v, through ``create_graph=True`` on both sides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import chainrule as cr
+
+TOL = {"float64": dict(rtol=1e-10, atol=1e-12), "float32": dict(rtol=1e-5, atol=1e-6)}
+
+
+def assert_close(ours, ref, dtype="float64", what="value", scale_atol=True):
+    ours = np.asarray(ours.detach().numpy() if isinstance(ours, torch.Tensor) else ours)
+    ref = np.asarray(ref.detach().numpy() if isinstance(ref, torch.Tensor) else ref)
+    assert ours.shape == ref.shape, f"{what}: shape {ours.shape} != torch's {ref.shape}"
+    tol = dict(TOL[str(dtype)])
+    if scale_atol and ref.size:
+        finite = np.abs(ref[np.isfinite(ref)])
+        if finite.size:
+            tol["atol"] *= max(1.0, float(finite.max()))
+    np.testing.assert_allclose(ours, ref, err_msg=what, equal_nan=True, **tol)
+
+
+def _draw(shape, rng, low, high, dtype):
+    if isinstance(shape, np.ndarray):
+        return shape.astype(dtype)
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def _grads_cr(out, xs, g, create_graph):
+    live = [x for x in xs if x.requires_grad]
+    gs = cr.grad(out, live, cr.tensor(g), create_graph=create_graph, allow_unused=True)
+    it = iter(gs)
+    return [next(it) if x.requires_grad else None for x in xs]
+
+
+def _grads_torch(out, xs, g, create_graph):
+    live = [x for x in xs if x.requires_grad]
+    gs = torch.autograd.grad(out, live, torch.from_numpy(g), create_graph=create_graph,
+                             allow_unused=True)
+    it = iter(gs)
+    return [next(it) if x.requires_grad else None for x in xs]
+
+
+def _zeros_if_none(g, x):
+    if g is None:
+        return np.zeros(tuple(x.shape))
+    return g.detach().numpy() if isinstance(g, torch.Tensor) else g.data
+
+
+def check_against_torch(fn, *shapes, torch_fn=None, dtype="float64", low=-2.0, high=2.0,
+                        seed=0, grad=True, gradgrad=True, requires_grad=None):
+    """Compare ``fn`` in chainrule and torch (``torch_fn`` if the spelling differs).
+
+    ``shapes`` are input shapes, or ndarrays to use as inputs. ``requires_grad`` lists, per
+    input, whether it is differentiable (default: all floating inputs).
+    """
+    torch_fn = torch_fn or fn
+    rng = np.random.default_rng(seed)
+    arrays = [_draw(s, rng, low, high, dtype) for s in shapes]
+    if requires_grad is None:
+        requires_grad = [a.dtype.kind == "f" for a in arrays]
+    xs_cr = [cr.tensor(a, requires_grad=r and grad) for a, r in zip(arrays, requires_grad)]
+    xs_t = [torch.tensor(a, requires_grad=r and grad) for a, r in zip(arrays, requires_grad)]
+    out_cr, out_t = fn(*xs_cr), torch_fn(*xs_t)
+    assert isinstance(out_cr, cr.Tensor), f"expected a Tensor, got {type(out_cr)}"
+    assert str(out_cr.dtype) == str(out_t.dtype).replace("torch.", ""), \
+        f"dtype {out_cr.dtype} != torch's {out_t.dtype}"
+    assert_close(out_cr.data, out_t, dtype, "forward")
+    if not grad or not out_t.requires_grad:
+        return out_cr
+    g = rng.standard_normal(tuple(out_t.shape)).astype(dtype)
+    gs_cr = _grads_cr(out_cr, xs_cr, g, create_graph=gradgrad)
+    gs_t = _grads_torch(out_t, xs_t, g, create_graph=gradgrad)
+    for i, (a, b, x) in enumerate(zip(gs_cr, gs_t, xs_t)):
+        if x.requires_grad:
+            assert_close(_zeros_if_none(a, x), _zeros_if_none(b, x), dtype, f"grad of input {i}")
+    if not gradgrad:
+        return out_cr
+    live = [i for i, b in enumerate(gs_t) if b is not None and b.requires_grad]
+    if not live:  # linear in the inputs: the second derivative is zero on both sides
+        return out_cr
+    vs = {i: rng.standard_normal(tuple(xs_t[i].shape)).astype(dtype) for i in live}
+    s_t = sum((gs_t[i] * torch.from_numpy(vs[i])).sum() for i in live)
+    targets = [x for x in xs_t if x.requires_grad]
+    gg_t = torch.autograd.grad(s_t, targets, allow_unused=True)
+    cr_live = [i for i in live if gs_cr[i] is not None and gs_cr[i].requires_grad]
+    targets_cr = [x for x in xs_cr if x.requires_grad]
+    if cr_live:
+        s_cr = sum((gs_cr[i] * cr.tensor(vs[i])).sum() for i in cr_live)
+        gg_cr = cr.grad(s_cr, targets_cr, allow_unused=True)
+    else:
+        gg_cr = [None] * len(targets_cr)
+    for k, (a, b, x) in enumerate(zip(gg_cr, gg_t, targets)):
+        assert_close(_zeros_if_none(a, x), _zeros_if_none(b, x), dtype,
+                     f"second-order grad of differentiable input {k}")
+    return out_cr
+
+
+def check_gradcheck(fn, *shapes, low=-2.0, high=2.0, seed=0, gradgrad=True, atol=1e-5,
+                    rtol=1e-3):
+    """chainrule's own finite-difference checks, in float64 (the second oracle)."""
+    rng = np.random.default_rng(seed)
+    xs = []
+    for s in shapes:
+        a = _draw(s, rng, low, high, "float64")
+        xs.append(cr.tensor(a, requires_grad=a.dtype.kind == "f"))
+    assert cr.autograd.gradcheck(fn, xs, atol=atol, rtol=rtol)
+    if gradgrad:
+        assert cr.autograd.gradgradcheck(fn, xs, atol=atol, rtol=rtol)
