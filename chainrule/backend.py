@@ -78,10 +78,10 @@ def asarray(data, dtype=None):
     if isinstance(data, numpy.generic):
         arr = numpy.asarray(data)
     else:
-        arr = numpy.asarray(data)
-        if arr.dtype.kind == "f":
+        arr = numpy.asarray(data, dtype=dtype)  # straight to dtype: no float32 rounding
+        if dtype is None and arr.dtype.kind == "f":
             arr = arr.astype(DEFAULT_FLOAT)  # Python floats: torch's default float32
-        elif arr.dtype.kind in "iu":
+        elif dtype is None and arr.dtype.kind in "iu":
             arr = arr.astype(DEFAULT_INT)
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype} ({type(data).__name__})")

@@ -572,7 +572,11 @@ class Tensor:
             self._version[0] += 1
             return self
         self._check_inplace(name)
-        out = op(self._shallow(), other)
+        # The op's input is a copy of self as it is now (torch's original_self): the op may save
+        # it for backward, and the result is about to overwrite self's array.
+        before = _wrap(self.data.copy(), self.grad_fn)
+        before._requires_grad = self._requires_grad
+        out = op(before, before if other is self else other)
         if out.shape != self.shape:
             raise ValueError(f"{name}: shape {_shape(other)} can't be broadcast to the "
                              f"in-place tensor's shape {self.shape}")

@@ -34,9 +34,8 @@ def _count_dependencies(root_fns) -> dict:
         fn = stack.pop()
         if fn._freed:
             raise _graph_freed(fn)
-        for x, need in zip(fn.inputs, fn.needs_input_grad):
+        for need, g in zip(fn.needs_input_grad, fn._fns):
             if need:
-                g = x.grad_fn
                 if g is not None:
                     deps[g] = deps.get(g, 0) + 1
                     if g not in seen:
@@ -115,13 +114,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 gxs = fn.backward(gy)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
-            for x, need, gx in zip(fn.inputs, fn.needs_input_grad, gxs):
+            for x, need, g, gx in zip(fn.inputs, fn.needs_input_grad, fn._fns, gxs):
                 if not need or gx is None:
                     continue
                 xd = x.data
                 if gx.shape != xd.shape or gx.dtype != xd.dtype:
                     gx = _conform(fn, x, gx, create_graph)
-                g = x.grad_fn
                 if g is None:
                     _add_leaf(leaf_grads, x, gx)
                     continue
@@ -137,6 +135,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 fn.saved = ()
                 fn.inputs = ()
                 fn.needs_input_grad = ()
+                fn._fns = ()
                 fn._freed = True
 
         if capture is None:

@@ -31,6 +31,11 @@ class Function:
     _retain = None
     _freed = False
 
+    @classmethod
+    def apply(cls, *inputs):
+        """Run the op and record it: ``Sigmoid.apply(x)`` is ``Sigmoid()(x)``."""
+        return cls()(*inputs)
+
     def save_for_backward(self, *arrays) -> None:
         self.saved = arrays
 
@@ -83,6 +88,8 @@ class Function:
         if needs is not None and _state.enabled:
             self.inputs = inputs
             self.needs_input_grad = needs
+            # the edges as they are now: a later in-place op on an input re-points its grad_fn
+            self._fns = tuple([x.grad_fn if isinstance(x, Tensor) else None for x in inputs])
             out.grad_fn = self
             out._requires_grad = True
             out._version = inputs[0]._version if self.is_view else [0]
@@ -100,6 +107,14 @@ class Function:
     # ------------------------------------------------------------------ used by the engine
     def _check_versions(self) -> None:
         """Raise if a tensor saved for backward was modified in place since the forward."""
+        changed = self._out_version[0] != 0
+        if not changed:
+            for x, v in zip(self.inputs, self._versions):
+                if isinstance(x, Tensor) and x._version[0] != v:
+                    changed = True
+                    break
+        if not changed:  # the common case: nothing was touched
+            return
         for s in self.saved:
             if not isinstance(s, _ndarray):
                 continue

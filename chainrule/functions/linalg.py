@@ -7,7 +7,7 @@ summed away, and 1-D operands treated as a row (left) or column (right) vector.
 from __future__ import annotations
 
 from ..autograd.function import Function
-from ..tensor import as_tensor
+from ..tensor import Tensor, as_tensor
 from .shape import sum_to
 
 
@@ -42,7 +42,14 @@ class MatMul(Function):
 def matmul(a, b):
     """Matrix product with torch's rules: (n,k)@(k,m), batched (...,n,k)@(...,k,m) with
     broadcast batch dims, and 1-D operands as vectors. Raises naming both shapes."""
-    a, b = as_tensor(a), as_tensor(b)
+    if not isinstance(a, Tensor):
+        a = as_tensor(a)
+    if not isinstance(b, Tensor):
+        b = as_tensor(b)
+    try:
+        return MatMul()(a, b)
+    except ValueError:
+        pass  # NumPy refused: explain with both shapes
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{a.shape} and {b.shape}")
@@ -50,11 +57,8 @@ def matmul(a, b):
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if ka != kb:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} don't align: {ka} != {kb}")
-    try:
-        return MatMul()(a, b)
-    except ValueError as e:
-        raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be "
-                         f"broadcast together ({e})") from None
+    raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be "
+                     "broadcast together")
 
 
 def mm(a, b):

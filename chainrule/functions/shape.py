@@ -37,14 +37,18 @@ def broadcast_shapes(*shapes, op="broadcast"):
 
 def sum_to(g, shape):
     """Sum ``g`` down to ``shape``: undoes broadcasting in backward (arrays or Tensors)."""
-    if g.shape == shape:
+    gshape = g.shape
+    if gshape == shape:
         return g
-    lead = len(g.shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, d in enumerate(shape) if d == 1 and g.shape[i + lead] != 1
-    )
+    lead = len(gshape) - len(shape)
+    if gshape[lead:] == shape:  # only leading dims were added (a bias): one sum
+        return g.sum(axis=tuple(range(lead)))
+    axes = list(range(lead))
+    for i, d in enumerate(shape):
+        if d == 1 and gshape[i + lead] != 1:
+            axes.append(i + lead)
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = g.sum(axis=tuple(axes), keepdims=True)
     if lead:
         g = g.reshape(shape)
     return g
