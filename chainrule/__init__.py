@@ -92,6 +92,7 @@ from .functions.comparison import (
     logical_and,
     logical_not,
     logical_or,
+    logical_xor,
     lt,
     ne,
 )

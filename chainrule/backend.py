@@ -51,7 +51,7 @@ def is_floating(dtype) -> bool:
 
 
 def as_dtype(dtype):
-    """Normalise a user dtype (``cr.float32``, ``"float64"``, ``np.int64``, ``float``) to numpy's."""
+    """A user dtype (``cr.float32``, ``"float64"``, ``np.int64``, ``float``) as numpy's."""
     if dtype is None:
         return None
     if dtype is float:

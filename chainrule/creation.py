@@ -28,6 +28,13 @@ def _float(dtype):
     return backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
 
 
+def _random_float(dtype, op):
+    dtype = _float(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: draws floating-point numbers, got dtype {dtype}")
+    return dtype
+
+
 def tensor(data, dtype=None, requires_grad=False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (lists, scalars, arrays, tensors).
 
@@ -68,8 +75,13 @@ def empty(*size, dtype=None, requires_grad=False) -> Tensor:
 def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (its dtype inferred from the value)."""
     if dtype is None:
-        dtype = (backend.bool_ if isinstance(fill_value, bool) else
-                 backend.DEFAULT_INT if isinstance(fill_value, int) else backend.DEFAULT_FLOAT)
+        dtype = (
+            backend.bool_
+            if isinstance(fill_value, bool)
+            else backend.DEFAULT_INT
+            if isinstance(fill_value, int)
+            else backend.DEFAULT_FLOAT
+        )
     return _make(np.full(_size((size,)), fill_value, backend.as_dtype(dtype)), requires_grad)
 
 
@@ -114,12 +126,14 @@ def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
 
 def rand(*size, dtype=None, requires_grad=False) -> Tensor:
     """Uniform on [0, 1)."""
-    return _make(backend.rng().random(_size(size)).astype(_float(dtype)), requires_grad)
+    dtype = _random_float(dtype, "rand")
+    return _make(backend.rng().random(_size(size)).astype(dtype), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False) -> Tensor:
     """Standard normal."""
-    return _make(backend.rng().standard_normal(_size(size)).astype(_float(dtype)), requires_grad)
+    dtype = _random_float(dtype, "randn")
+    return _make(backend.rng().standard_normal(_size(size)).astype(dtype), requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None) -> Tensor:

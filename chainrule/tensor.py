@@ -82,8 +82,9 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor
         replaces the gradient. Returns a handle with ``remove()``."""
         if not self._requires_grad:
-            raise RuntimeError("register_hook: can't register a hook on a tensor that doesn't "
-                               "require grad")
+            raise RuntimeError(
+                "register_hook: can't register a hook on a tensor that doesn't require grad"
+            )
         owner = self if self.grad_fn is None else self.grad_fn
         if owner._hooks is None:
             owner._hooks = []
@@ -117,8 +118,7 @@ class Tensor:
         g = _root_grad(self, gradient, "backward")
         if retain_graph is None:
             retain_graph = create_graph
-        run_backward([self], [_wrap(g, None) if create_graph else g], retain_graph,
-                     create_graph)
+        run_backward([self], [_wrap(g, None) if create_graph else g], retain_graph, create_graph)
 
     # ------------------------------------------------------------------ array attributes
     @property
@@ -155,8 +155,10 @@ class Tensor:
     def numpy(self):
         """The ndarray (shared memory). Raises if the tensor requires grad, as torch does."""
         if self._requires_grad:
-            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; "
-                               "use tensor.detach().numpy()")
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; "
+                "use tensor.detach().numpy()"
+            )
         return self.data
 
     def __array__(self, dtype=None, copy=None):
@@ -166,8 +168,10 @@ class Tensor:
     def item(self):
         """The single value as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to a Python "
-                             f"number, got shape {self.shape}")
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python "
+                f"number, got shape {self.shape}"
+            )
         return self.data.reshape(()).item()
 
     def tolist(self):
@@ -185,8 +189,10 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
-                             "use .any() or .all()")
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
+            )
         return bool(self.data.reshape(()))
 
     def __float__(self):
@@ -197,8 +203,10 @@ class Tensor:
 
     def __index__(self):
         if self.data.dtype.kind not in "iu" or self.data.size != 1:
-            raise TypeError(f"only integer tensors of a single element can be converted to an "
-                            f"index (got dtype {self.dtype}, shape {self.shape})")
+            raise TypeError(
+                f"only integer tensors of a single element can be converted to an "
+                f"index (got dtype {self.dtype}, shape {self.shape})"
+            )
         return int(self.item())
 
     def __format__(self, spec):
@@ -211,7 +219,9 @@ class Tensor:
         a = self.data if xp is backend.np else xp.asnumpy(self.data)
         body = backend.np.array2string(a, separator=", ", prefix="tensor(", precision=4)
         extra = []
-        if self.dtype not in (backend.float32, backend.int64, backend.bool_) or a.size == 0:
+        if self.dtype not in (backend.float32, backend.int64, backend.bool_) or (
+            a.size == 0 and self.dtype != backend.float32
+        ):
             extra.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
             extra.append(f"grad_fn={self.grad_fn!r}")
@@ -343,12 +353,18 @@ class Tensor:
         return _C.logical_not(self)
 
     def __and__(self, o):
-        return _C.logical_and(self, o) if self.dtype == backend.bool_ else \
-            _wrap(self.data & _data(o), None)
+        return (
+            _C.logical_and(self, o)
+            if self.dtype == backend.bool_
+            else _wrap(self.data & _data(o), None)
+        )
 
     def __or__(self, o):
-        return _C.logical_or(self, o) if self.dtype == backend.bool_ else \
-            _wrap(self.data | _data(o), None)
+        return (
+            _C.logical_or(self, o)
+            if self.dtype == backend.bool_
+            else _wrap(self.data | _data(o), None)
+        )
 
     def __xor__(self, o):
         return _C.logical_xor(self, o)
@@ -562,13 +578,17 @@ class Tensor:
 
     def _inplace(self, name, ufunc, op, other):
         od = other.data if isinstance(other, Tensor) else other
-        if not (is_grad_enabled() and (
-                self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))):
+        if not (
+            is_grad_enabled()
+            and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+        ):
             try:
                 ufunc(self.data, od, out=self.data)
             except ValueError:
-                raise ValueError(f"{name}: shape {_shape(other)} can't be broadcast to the "
-                                 f"in-place tensor's shape {self.shape}") from None
+                raise ValueError(
+                    f"{name}: shape {_shape(other)} can't be broadcast to the "
+                    f"in-place tensor's shape {self.shape}"
+                ) from None
             self._version[0] += 1
             return self
         self._check_inplace(name)
@@ -578,8 +598,10 @@ class Tensor:
         before._requires_grad = self._requires_grad
         out = op(before, before if other is self else other)
         if out.shape != self.shape:
-            raise ValueError(f"{name}: shape {_shape(other)} can't be broadcast to the "
-                             f"in-place tensor's shape {self.shape}")
+            raise ValueError(
+                f"{name}: shape {_shape(other)} can't be broadcast to the "
+                f"in-place tensor's shape {self.shape}"
+            )
         backend.get_array_module(self.data).copyto(self.data, out.data, casting="same_kind")
         self.grad_fn = out.grad_fn
         self._requires_grad = True
@@ -630,10 +652,11 @@ class Tensor:
         """``x[key] = value`` in place; differentiable for both sides when grad mode is on."""
         key, _ = _I.normalize_key(key)
         grad = is_grad_enabled() and (
-            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        )
         try:
             if not grad:
-                self.data[key] = value.data if isinstance(value, Tensor) else value
+                _I.assign(self.data, key, value.data if isinstance(value, Tensor) else value)
                 self._version[0] += 1
                 return
             self._check_inplace("setitem")
@@ -641,8 +664,10 @@ class Tensor:
                 value = value.to(self.dtype)
             out = _I.SetItem(key)(self._shallow(), value)
         except ValueError as e:
-            raise ValueError(f"setitem: can't assign a value of shape {_shape(value)} to "
-                             f"index {key!r} of a tensor of shape {self.shape} ({e})") from None
+            raise ValueError(
+                f"setitem: can't assign a value of shape {_shape(value)} to "
+                f"index {key!r} of a tensor of shape {self.shape} ({e})"
+            ) from None
         except IndexError as e:
             raise IndexError(f"setitem: {e} (tensor of shape {self.shape})") from None
         self.grad_fn = out.grad_fn
@@ -709,8 +734,9 @@ def _shape(x):
 
 
 def _has_tensor(seq):
-    return any(isinstance(s, Tensor) or (isinstance(s, (list, tuple)) and _has_tensor(s))
-               for s in seq)
+    return any(
+        isinstance(s, Tensor) or (isinstance(s, (list, tuple)) and _has_tensor(s)) for s in seq
+    )
 
 
 def _nested_arrays(seq):
@@ -725,8 +751,10 @@ def _normalize_dim(dim, ndim, op):
         raise TypeError(f"{op}: dim must be an int, got {dim!r}") from None
     n = max(ndim, 1) if ndim == 0 else ndim
     if not -n <= d < n:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} "
-                         f"dimension{'s' if ndim != 1 else ''} (expected {-n}..{n - 1})")
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a tensor with {ndim} "
+            f"dimension{'s' if ndim != 1 else ''} (expected {-n}..{n - 1})"
+        )
     return d + n if d < 0 else d
 
 
@@ -741,8 +769,10 @@ def _root_grad(t, gradient, op):
         return xp.ones_like(t.data)
     g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
     if g.shape != t.shape:
-        raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the output has "
-                           f"shape {t.shape}; they must match")
+        raise RuntimeError(
+            f"{op}: gradient has shape {tuple(g.shape)} but the output has "
+            f"shape {t.shape}; they must match"
+        )
     return g.astype(t.dtype, copy=True)
 
 

@@ -172,8 +172,8 @@ def _conform(fn, x, gx, create_graph):
     """Check a gradient's shape against its input's and cast it to the input's dtype."""
     if gx.shape != x.data.shape:
         raise RuntimeError(
-            f"{fn.name} backward: gradient of shape {tuple(gx.shape)} for an input of shape "
-            f"{tuple(x.data.shape)} (internal error: please report it)"
+            f"{fn.name}.backward returned a gradient of shape {tuple(gx.shape)} for an input "
+            f"of shape {tuple(x.data.shape)}; each gradient must have its input's shape"
         )
     if gx.dtype != x.data.dtype:
         gx = gx.to(x.dtype) if create_graph else gx.astype(x.data.dtype)

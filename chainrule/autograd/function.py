@@ -89,7 +89,12 @@ class Function:
             self.inputs = inputs
             self.needs_input_grad = needs
             # the edges as they are now: a later in-place op on an input re-points its grad_fn
-            self._fns = tuple([x.grad_fn if isinstance(x, Tensor) else None for x in inputs])
+            if n == 1:
+                self._fns = (x.grad_fn,)
+            elif n == 2:
+                self._fns = (a.grad_fn if ta else None, b.grad_fn if tb else None)
+            else:
+                self._fns = tuple([x.grad_fn if isinstance(x, Tensor) else None for x in inputs])
             out.grad_fn = self
             out._requires_grad = True
             out._version = inputs[0]._version if self.is_view else [0]

@@ -13,8 +13,9 @@ def _seq(x):
     return list(x)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
     """Return (∂Σoutputs/∂input for each input) as a tuple, like ``torch.autograd.grad``.
 
     ``grad_outputs`` weights each output (required for non-scalar outputs). With
@@ -27,11 +28,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     else:
-        grad_outputs = _seq(grad_outputs) if not isinstance(grad_outputs, Tensor) else \
-            [grad_outputs]
+        grad_outputs = (
+            _seq(grad_outputs) if not isinstance(grad_outputs, Tensor) else [grad_outputs]
+        )
     if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} "
-                         "outputs")
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad")
@@ -46,5 +47,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         gs.append(_wrap(g, None) if create_graph else g)
     if retain_graph is None:
         retain_graph = create_graph
-    return run_backward(roots, gs, retain_graph, create_graph, inputs=inputs,
-                        allow_unused=allow_unused)
+    return run_backward(
+        roots, gs, retain_graph, create_graph, inputs=inputs, allow_unused=allow_unused
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 
+
 class _State(threading.local):
     enabled = True  # each thread starts with grad mode on
 
@@ -24,6 +25,13 @@ class _GradMode:
     """Base for context managers that also work as decorators."""
 
     _flag = True
+
+    def __new__(cls, func=None):
+        if func is None:  # cr.no_grad(): a context manager (or a decorator)
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}: takes no arguments, got {func!r}")
+        return cls()(func)  # @cr.no_grad without parentheses, as torch allows
 
     def __enter__(self):
         self._prev = is_grad_enabled()
@@ -57,6 +65,9 @@ class enable_grad(_GradMode):
 
 class set_grad_enabled(_GradMode):
     """Set grad mode to ``mode``; as a function call it takes effect at once, as in torch."""
+
+    def __new__(cls, mode: bool):
+        return object.__new__(cls)
 
     def __init__(self, mode: bool):
         self._flag = bool(mode)

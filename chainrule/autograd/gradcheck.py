@@ -32,8 +32,10 @@ def _check_inputs(inputs, op):
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for i in diff:
         if inputs[i].dtype != backend.float64:
-            raise TypeError(f"{op}: input {i} is {inputs[i].dtype}; finite differences need "
-                            "float64 inputs (use .double())")
+            raise TypeError(
+                f"{op}: input {i} is {inputs[i].dtype}; finite differences need "
+                "float64 inputs (use .double())"
+            )
     if not diff:
         raise ValueError(f"{op}: no input requires grad")
     return diff
@@ -60,17 +62,18 @@ def _compare(name, i, analytic, numeric, atol, rtol, raise_exception):
     bad = ~np.isclose(a, numeric, rtol=rtol, atol=atol, equal_nan=True)
     if bad.any():
         k = tuple(int(v) for v in np.argwhere(bad)[0])
-        msg = (f"{name}: mismatch for input {i} at element {k}: analytical {a[k]!r}, "
-               f"numerical {numeric[k]!r} (atol={atol}, rtol={rtol}; {int(bad.sum())} of "
-               f"{bad.size} elements differ)")
+        msg = (
+            f"{name}: mismatch for input {i} at element {k}: analytical {float(a[k])!r}, "
+            f"numerical {float(numeric[k])!r} (atol={atol}, rtol={rtol}; {int(bad.sum())} of "
+            f"{bad.size} elements differ)"
+        )
         if raise_exception:
             raise GradcheckError(msg)
         return False
     return True
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              seed=0) -> bool:
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0) -> bool:
     """Check ``fn``'s backward against finite differences for every input requiring grad.
 
     ``fn`` takes the ``inputs`` (float64 Tensors) and returns a Tensor or a tuple of them.
@@ -90,20 +93,24 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
 
     live = [(o, w) for o, w in zip(outs, ws) if o.requires_grad]
     if live:
-        analytic = grad([o for o, _ in live], [inputs[i] for i in diff],
-                        [_wrap(w.astype(o.dtype), None) for o, w in live], allow_unused=True)
+        analytic = grad(
+            [o for o, _ in live],
+            [inputs[i] for i in diff],
+            [_wrap(w.astype(o.dtype), None) for o, w in live],
+            allow_unused=True,
+        )
     else:
         analytic = [None] * len(diff)
     for i, a in zip(diff, analytic):
         num = _numeric(weighted, inputs[i], eps)
-        if not _compare("gradcheck", i, None if a is None else a.data, num, atol, rtol,
-                        raise_exception):
+        if not _compare(
+            "gradcheck", i, None if a is None else a.data, num, atol, rtol, raise_exception
+        ):
             return False
     return True
 
 
-def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-                  seed=0) -> bool:
+def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0) -> bool:
     """Check second derivatives: gradcheck of x ↦ ∂⟨fn(x), w⟩/∂x (built with create_graph)."""
     from ..tensor import _wrap
     from .functional import grad
@@ -116,9 +123,13 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tr
     def first_grads(*xs):
         outs = _outputs(fn, xs)
         live = [(o, w) for o, w in zip(outs, ws) if o.requires_grad]
-        gs = grad([o for o, _ in live], [xs[i] for i in diff],
-                  [_wrap(w.astype(o.dtype), None) for o, w in live], create_graph=True,
-                  allow_unused=True)
+        gs = grad(
+            [o for o, _ in live],
+            [xs[i] for i in diff],
+            [_wrap(w.astype(o.dtype), None) for o, w in live],
+            create_graph=True,
+            allow_unused=True,
+        )
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_grads, inputs, eps, atol, rtol, raise_exception, seed)

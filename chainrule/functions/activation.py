@@ -11,14 +11,14 @@ import math
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _normalize_dim, as_tensor
-from .arithmetic import _d, _erf, _erf_array, _exp, _where
+from .arithmetic import _d, _erf, _erf_array, _exp, _float_array, _where
 
 
 class Tanh(Function):
     """y = tanh x; ∂y/∂x = 1 − y²."""
 
     def forward(self, x):
-        y = get_array_module(x).tanh(x)
+        y = get_array_module(x).tanh(_float_array(x))
         self.save_for_backward(y)
         return y
 
@@ -32,7 +32,7 @@ class Sigmoid(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        y = xp.tanh(x * 0.5) * 0.5 + 0.5  # tanh form: never overflows
+        y = xp.tanh(_float_array(x) * 0.5) * 0.5 + 0.5  # tanh form: never overflows
         self.save_for_backward(y)
         return y
 
@@ -46,7 +46,7 @@ class ReLU(Function):
 
     def forward(self, x):
         y = get_array_module(x).maximum(x, 0)
-        self.mask = y > 0
+        self.mask = ~(y <= 0)  # NaN passes its gradient, as torch
         return y
 
     def backward(self, gy):
@@ -61,6 +61,7 @@ class LeakyReLU(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        x = _float_array(x)
         self.mask = x > 0
         return xp.where(self.mask, x, x * self.slope)
 
@@ -76,14 +77,15 @@ class ELU(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        x = _float_array(x)
         self.mask = x > 0
         self.save_for_backward(x)
         return xp.where(self.mask, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
 
     def backward(self, gy):
         (x,) = self.saved
-        neg = _where(self.mask, 0.0, x) if isinstance(x, Tensor) else \
-            get_array_module(x).minimum(x, 0)
+        # α eˣ where x ≤ 0, differentiated again only where x < 0 (0 at x = 0, as torch)
+        neg = _where(_d(x) < 0, x, 0.0)
         return _where(self.mask, gy, gy * _exp(neg) * self.alpha)
 
 
@@ -99,6 +101,7 @@ class GELU(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        x = _float_array(x)
         self.save_for_backward(x)
         if self.approximate == "tanh":
             k = math.sqrt(2.0 / math.pi)
@@ -126,16 +129,20 @@ class Softplus(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        x = _float_array(x)
         bx = x * self.beta
         self.linear = bx > self.threshold
+        self.flat = bx >= self.threshold
         self.save_for_backward(x)
         soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / self.beta
         return xp.where(self.linear, x, soft).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         (x,) = self.saved
-        s = _sigmoid(x * self.beta)
-        return _where(self.linear, gy, gy * s)
+        bx = x * self.beta
+        if isinstance(bx, Tensor):  # torch's double backward is 0 from βx = threshold on
+            bx = _where(self.flat, _d(bx), bx)
+        return _where(self.linear, gy, gy * _sigmoid(bx))
 
 
 class Softmax(Function):
@@ -146,7 +153,7 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        e = xp.exp(_shift(x, self.axis))
         y = e / e.sum(axis=self.axis, keepdims=True)
         self.save_for_backward(y)
         return y
@@ -165,7 +172,7 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        z = x - x.max(axis=self.axis, keepdims=True)
+        z = _shift(x, self.axis)
         y = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
         self.save_for_backward(y)
         return y
@@ -214,19 +221,25 @@ def softplus(x, beta=1.0, threshold=20.0):
 
 
 def softmax(x, dim=-1):
-    """Numerically stable softmax along ``dim``: rows sum to 1."""
+    """Numerically stable softmax along ``dim``: rows sum to 1. A 0-d input gives 1."""
     x = as_tensor(x)
-    if x.ndim == 0:
-        return Softmax(None)(x)
-    return Softmax(_normalize_dim(dim, x.ndim, "softmax"))(x)
+    axis = _normalize_dim(dim, x.ndim, "softmax")
+    return Softmax(axis if x.ndim else None)(x)
 
 
 def log_softmax(x, dim=-1):
-    """log(softmax(x)) computed stably as x − logsumexp(x)."""
+    """log(softmax(x)) computed stably as x − logsumexp(x). A 0-d input gives 0."""
     x = as_tensor(x)
-    if x.ndim == 0:
-        return LogSoftmax(None)(x)
-    return LogSoftmax(_normalize_dim(dim, x.ndim, "log_softmax"))(x)
+    axis = _normalize_dim(dim, x.ndim, "log_softmax")
+    return LogSoftmax(axis if x.ndim else None)(x)
+
+
+def _shift(x, axis):
+    """x − max(x) along ``axis`` (so exp never overflows), as floats; empty input as is."""
+    x = _float_array(x)
+    if x.size == 0:  # max() of an empty axis has no identity; there is nothing to shift
+        return x
+    return x - x.max(axis=axis, keepdims=True)
 
 
 def _sigmoid(x):
@@ -236,5 +249,15 @@ def _sigmoid(x):
     return xp.tanh(x * 0.5) * 0.5 + 0.5
 
 
-__all__ = ["tanh", "sigmoid", "relu", "leaky_relu", "elu", "gelu", "softplus", "softmax",
-           "log_softmax", "_d"]
+__all__ = [
+    "tanh",
+    "sigmoid",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "softmax",
+    "log_softmax",
+    "_d",
+]

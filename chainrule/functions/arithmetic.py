@@ -26,11 +26,53 @@ def _shape(x):
 
 
 # ------------------------------------------------------------------ operand handling
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # torch's categories: bool < integer < floating
+
+
+def _promote_types(d1, d2):
+    """torch.promote_types: the higher category wins outright (int64 with float32 is float32,
+    where NumPy would say float64); within a category, the wider dtype."""
+    if d1 == d2:
+        return d1
+    r1, r2 = _KIND_RANK[d1.kind], _KIND_RANK[d2.kind]
+    if r1 != r2:
+        return d1 if r1 > r2 else d2
+    return backend.np.promote_types(d1, d2)
+
+
+def result_type(*tensors):
+    """torch's result dtype for Tensor operands: 0-d tensors only count when they are of a
+    higher category than the tensors with dimensions (float32 with a 0-d float64 stays
+    float32; int64 with a 0-d float64 becomes float64)."""
+    dim = zero = None
+    for t in tensors:
+        d = t.data.dtype
+        if t.data.ndim:
+            dim = d if dim is None else _promote_types(dim, d)
+        else:
+            zero = d if zero is None else _promote_types(zero, d)
+    if dim is None or zero is None:
+        return zero if dim is None else dim
+    if dim.kind == "f":
+        return dim
+    if dim.kind == "b" or zero.kind == "f":
+        return _promote_types(dim, zero)
+    return dim
+
+
+def _float_array(x):
+    """Integer and bool arrays become torch's default float (exp, sqrt, ... of an int tensor)."""
+    return x if x.dtype.kind == "f" else x.astype(backend.DEFAULT_FLOAT)
+
+
 def _scalar(s, t):
     """Prepare a non-Tensor operand ``s`` for an op with Tensor ``t``: returns (s, t)."""
     if isinstance(s, (bool, int, float)):
-        if isinstance(s, float) and t.data.dtype.kind != "f":
+        kind = t.data.dtype.kind
+        if isinstance(s, float) and kind != "f":
             t = t.to(backend.DEFAULT_FLOAT)  # int tensor and a float: torch's float32
+        elif kind == "b" and not isinstance(s, bool):
+            t = t.to(backend.DEFAULT_INT)  # bool tensor and an int: torch's int64
         return s, t
     if isinstance(s, backend.np.generic) and s.ndim == 0:
         return _scalar(s.item(), t)
@@ -39,7 +81,9 @@ def _scalar(s, t):
     return as_tensor(s), t
 
 
-def _binary(cls, a, b, name):
+def _operands(a, b):
+    """Both operands ready for an op: scalars kept as Python numbers, Tensors cast to the
+    dtype torch would give the result."""
     if isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             b, a = _scalar(b, a)
@@ -47,6 +91,14 @@ def _binary(cls, a, b, name):
         a, b = _scalar(a, b)
     else:
         a, b = as_tensor(a), as_tensor(b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype != b.data.dtype:
+        dtype = result_type(a, b)
+        a, b = a.to(dtype), b.to(dtype)
+    return a, b
+
+
+def _binary(cls, a, b, name):
+    a, b = _operands(a, b)
     try:
         return cls()(a, b)
     except ValueError:
@@ -119,7 +171,8 @@ def mul(a, b):
 
 def div(a, b):
     """a / b element-wise (true division), broadcasting. ∂/∂a = 1/b, ∂/∂b = −a/b²."""
-    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+    a, b = _operands(a, b)
+    if isinstance(a, Tensor) and a.data.dtype.kind != "f":  # int / int is a float32 ratio
         a = a.to(backend.DEFAULT_FLOAT)
     if isinstance(b, Tensor) and b.data.dtype.kind != "f":
         b = b.to(backend.DEFAULT_FLOAT)
@@ -163,8 +216,6 @@ class Pow(Function):
 
 def pow(a, b):
     """a ** b, with a Tensor or scalar on either side."""
-    if isinstance(a, Tensor) and isinstance(b, float) and a.data.dtype.kind != "f":
-        a = a.to(backend.DEFAULT_FLOAT)
     return _binary(Pow, a, b, "pow")
 
 
@@ -197,7 +248,7 @@ class Exp(Function):
     """y = eˣ; ∂y/∂x = y."""
 
     def forward(self, x):
-        y = get_array_module(x).exp(x)
+        y = get_array_module(x).exp(_float_array(x))
         self.save_for_backward(y)
         return y
 
@@ -211,7 +262,7 @@ class Log(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return get_array_module(x).log(x)
+        return get_array_module(x).log(_float_array(x))
 
     def backward(self, gy):
         (x,) = self.saved
@@ -223,7 +274,7 @@ class Log1p(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return get_array_module(x).log1p(x)
+        return get_array_module(x).log1p(_float_array(x))
 
     def backward(self, gy):
         (x,) = self.saved
@@ -234,7 +285,7 @@ class Sqrt(Function):
     """y = √x; ∂y/∂x = 1/(2y)."""
 
     def forward(self, x):
-        y = get_array_module(x).sqrt(x)
+        y = get_array_module(x).sqrt(_float_array(x))
         self.save_for_backward(y)
         return y
 
@@ -246,7 +297,7 @@ class Sqrt(Function):
 class Sin(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        return get_array_module(x).sin(x)
+        return get_array_module(x).sin(_float_array(x))
 
     def backward(self, gy):
         (x,) = self.saved
@@ -256,7 +307,7 @@ class Sin(Function):
 class Cos(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        return get_array_module(x).cos(x)
+        return get_array_module(x).cos(_float_array(x))
 
     def backward(self, gy):
         (x,) = self.saved
@@ -272,7 +323,8 @@ def _erf_array(x):
         import cupyx.scipy.special as sp  # type: ignore
 
         return sp.erf(x)
-    return _erf_ufunc(x).astype(x.dtype)
+    # frompyfunc gives an object array (a bare float for 0-d input): convert back
+    return backend.np.asarray(_erf_ufunc(x), dtype=x.dtype)
 
 
 class Erf(Function):
@@ -280,7 +332,7 @@ class Erf(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return _erf_array(x)
+        return _erf_array(_float_array(x))
 
     def backward(self, gy):
         (x,) = self.saved
@@ -320,83 +372,135 @@ def sign(x):
     return Tensor(get_array_module(x.data).sign(x.data))
 
 
+class Rsqrt(Function):
+    """y = 1/√x; ∂y/∂x = −y³/2 (in terms of y, so the double backward is inf at 0, as torch)."""
+
+    def forward(self, x):
+        y = 1.0 / get_array_module(x).sqrt(_float_array(x))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * (y * y * y) * -0.5
+
+
 def rsqrt(x):
-    return 1.0 / sqrt(x)
+    """1/√x; gradient −1/(2x^(3/2))."""
+    return Rsqrt()(as_tensor(x))
 
 
 # ------------------------------------------------------------------ maximum, minimum, clamp, where
 class Maximum(Function):
-    """Ties send half the gradient to each side, as torch does."""
+    """y = max(a, b). The gradient goes to the larger side; at ties half to each, as torch
+    (and where a comparison is NaN, all of it to both)."""
 
     def forward(self, a, b):
-        xp = get_array_module(a, b)
-        self.w = (a > b) + 0.5 * (a == b)
-        return xp.maximum(a, b)
+        tie = 0.5 * (a == b)
+        self.wa = 1.0 - (a < b) - tie  # 0 where a loses, 1/2 at ties, else 1
+        self.wb = 1.0 - (a > b) - tie
+        return get_array_module(a, b).maximum(a, b)
 
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        w = self.w.astype(gy.dtype)
-        return (sum_to(gy * w, a.shape) if na else None,
-                sum_to(gy * (1 - w), b.shape) if nb else None)
+        ga = sum_to(gy * self.wa.astype(gy.dtype), a.shape) if na else None
+        gb = sum_to(gy * self.wb.astype(gy.dtype), b.shape) if nb else None
+        return ga, gb
 
 
 class Minimum(Maximum):
+    """y = min(a, b); the gradient rules of Maximum, with the comparisons flipped."""
+
     def forward(self, a, b):
-        xp = get_array_module(a, b)
-        self.w = (a < b) + 0.5 * (a == b)
-        return xp.minimum(a, b)
+        tie = 0.5 * (a == b)
+        self.wa = 1.0 - (a > b) - tie
+        self.wb = 1.0 - (a < b) - tie
+        return get_array_module(a, b).minimum(a, b)
 
 
 def maximum(a, b):
-    """Element-wise max of two tensors."""
+    """Element-wise max of two tensors, broadcasting."""
     return _binary(Maximum, a, b, "maximum")
 
 
 def minimum(a, b):
-    """Element-wise min of two tensors."""
+    """Element-wise min of two tensors, broadcasting."""
     return _binary(Minimum, a, b, "minimum")
 
 
 class Clamp(Function):
-    """Gradient passes where min ≤ x ≤ max (boundaries included, as torch)."""
+    """y = min(max(x, lo), hi), either bound None, a number or an array (broadcasting).
 
-    def __init__(self, lo, hi):
-        self.lo, self.hi = lo, hi
+    As torch: x gets the gradient where lo ≤ x ≤ hi (boundaries included); a tensor lo gets it
+    where x < lo < hi; a tensor hi where x > hi or hi < lo (hi wins when the bounds cross).
+    """
 
-    def forward(self, x):
+    def forward(self, x, lo, hi):
         xp = get_array_module(x)
-        mask = None
-        y = x
-        if self.lo is not None:
-            mask = x >= self.lo
-            y = xp.maximum(y, self.lo)
-        if self.hi is not None:
-            m = x <= self.hi
-            mask = m if mask is None else mask & m
-            y = xp.minimum(y, self.hi)
-        self.mask = mask
-        return y.astype(x.dtype, copy=False)
+        y, keep = x, True
+        if lo is not None:
+            y = xp.maximum(y, lo)
+            keep = x >= lo
+        if hi is not None:
+            y = xp.minimum(y, hi)
+            keep = keep & (x <= hi)
+        self.keep = keep
+        if lo is None:
+            self.to_hi = x > hi
+        elif hi is None:
+            self.to_lo = x < lo
+        else:
+            self.to_lo = (x < lo) & (lo < hi)
+            self.to_hi = (x > hi) | (hi < lo)
+        return xp.asarray(y, dtype=x.dtype)
 
     def backward(self, gy):
-        return gy * self.mask
+        x, lo, hi = self.inputs
+        nx, nlo, nhi = self.needs_input_grad
+        gx = sum_to(_where(self.keep, gy, 0.0), x.shape) if nx else None
+        glo = sum_to(_where(self.to_lo, gy, 0.0), lo.shape) if nlo else None
+        ghi = sum_to(_where(self.to_hi, gy, 0.0), hi.shape) if nhi else None
+        return gx, glo, ghi
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 - torch's names
-    """Limit x to [min, max]; either bound may be None, or a Tensor."""
+    """Limit x to [min, max] element-wise; either bound may be None, a number or a Tensor.
+
+    Where min > max the result is max, as torch. An integer x with a float bound becomes
+    float32.
+    """
     x = as_tensor(x)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        y = x if min is None else maximum(x, min)
-        return y if max is None else minimum(y, max)
-    return Clamp(min, max)(x)
+    lo, hi = _bound(min), _bound(max)
+    tensors = [t for t in (x, lo, hi) if isinstance(t, Tensor)]
+    dtype = result_type(*tensors)
+    if dtype.kind != "f" and any(isinstance(v, float) for v in (lo, hi)):
+        dtype = backend.DEFAULT_FLOAT
+    if x.data.dtype != dtype:
+        x = x.to(dtype)
+    lo, hi = (v.to(dtype) if isinstance(v, Tensor) else v for v in (lo, hi))
+    if len(tensors) > 1:
+        broadcast_shapes(*(t.shape for t in tensors), op="clamp")
+    return Clamp()(x, lo, hi)
+
+
+def _bound(v):
+    """A clamp bound: None, a Python number, or a Tensor."""
+    if v is None or isinstance(v, (bool, int, float, Tensor)):
+        return v
+    if isinstance(v, backend.np.generic) and v.ndim == 0:
+        return v.item()
+    return as_tensor(v)
 
 
 clip = clamp
 
 
 class Where(Function):
+    """y = a where cond else b; the gradient goes to the side that was picked."""
+
     def __init__(self, cond):
         self.cond = cond
 
@@ -412,21 +516,15 @@ class Where(Function):
 
 
 def where(condition, input, other):  # noqa: A002
-    """Pick ``input`` where ``condition`` is true, else ``other``; broadcasts all three."""
+    """Pick ``input`` where ``condition`` is true, else ``other``; broadcasts all three.
+
+    Either branch may be a Python number; the result has torch's promoted dtype.
+    """
     cond = as_tensor(condition).data
     if cond.dtype != backend.bool_:
         cond = cond.astype(bool)
-    a, b = input, other
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a, b = as_tensor(a), as_tensor(b)
-    elif not isinstance(a, Tensor):
-        a, b = _scalar(a, b)
-    elif not isinstance(b, Tensor):
-        b, a = _scalar(b, a)
-    try:
-        broadcast_shapes(cond.shape, _shape(a), _shape(b), op="where")
-    except ValueError:
-        raise
+    a, b = _operands(input, other)
+    broadcast_shapes(cond.shape, _shape(a), _shape(b), op="where")
     return Where(cond)(a, b)
 
 

@@ -15,8 +15,9 @@ def _cmp(name, ufunc):
             return Tensor(getattr(xp, ufunc)(a_, b_))
         except ValueError:
             sa, sb = getattr(a_, "shape", ()), getattr(b_, "shape", ())
-            raise ValueError(f"{name}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast "
-                             "together") from None
+            raise ValueError(
+                f"{name}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together"
+            ) from None
 
     fn.__name__ = name
     fn.__doc__ = f"Element-wise ``{ufunc}``; returns a bool tensor, no gradient."

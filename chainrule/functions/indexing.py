@@ -24,11 +24,14 @@ def normalize_key(key):
             k = k.data
         elif isinstance(k, list):
             k = get_array_module().asarray(k)
+        if is_array(k) and k.ndim == 0 and k.dtype.kind in "biu":  # torch: a 0-d index is
+            k = bool(k) if k.dtype.kind == "b" else int(k)  # a plain number
         if is_array(k):
             basic = False
             if k.dtype.kind not in "biu":
-                raise IndexError(f"index: tensors used as indices must be long or bool, "
-                                 f"got {k.dtype}")
+                raise IndexError(
+                    f"index: tensors used as indices must be long or bool, got {k.dtype}"
+                )
         elif isinstance(k, bool):
             basic = False
         elif not (k is None or k is Ellipsis or isinstance(k, (int, slice))):
@@ -80,9 +83,52 @@ class IndexScatter(Function):
         return ggx[self.key]
 
 
+def _is_int(k):
+    return isinstance(k, int) and not isinstance(k, bool)
+
+
+def _new_dim(k):
+    """None and a Python bool index no dimension of x: they add one."""
+    return k is None or isinstance(k, bool)
+
+
+def _torch_keys(key, ndim):
+    """The keys to apply one after the other to index as torch does."""
+    advanced = any(is_array(k) or isinstance(k, bool) for k in key)
+    if advanced and any(_is_int(k) for k in key):
+        return _split_ints(key, ndim)
+    return (key,)
+
+
+def _split_ints(key, ndim):
+    """torch applies integer indices before array indices (NumPy treats them as arrays, which
+    moves the dimensions when they are separated by a slice): x[key] = x[ints][rest]."""
+    used = sum(
+        k.ndim if is_array(k) and k.dtype.kind == "b" else 0 if _new_dim(k) else 1
+        for k in key
+        if k is not Ellipsis
+    )
+    ints, rest = [], []
+    for k in key:
+        if k is Ellipsis:
+            ints.extend([slice(None)] * (ndim - used))
+            rest.extend([slice(None)] * (ndim - used))
+        elif _is_int(k):
+            ints.append(k)
+        elif _new_dim(k):
+            rest.append(k)
+        else:
+            ints.extend([slice(None)] * (k.ndim if is_array(k) and k.dtype.kind == "b" else 1))
+            rest.append(k)
+    return tuple(ints), tuple(rest)
+
+
 def getitem(x, key):
     key, basic = normalize_key(key)
     try:
+        keys = _torch_keys(key, x.ndim)
+        if len(keys) == 2:
+            return GetItem(keys[1], False)(GetItem(keys[0], True)(x))
         return GetItem(key, basic)(x)
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor of shape {x.shape})") from None
@@ -96,14 +142,29 @@ class SetItem(Function):
 
     def forward(self, x, v):
         xp = get_array_module(x)
+        self.keys = _torch_keys(self.key, x.ndim)
         self.mask = xp.zeros(x.shape, dtype=bool)
-        self.mask[self.key] = True
+        assign(self.mask, self.keys, True)
         self.v_shape = v.shape if hasattr(v, "shape") else ()
-        x[self.key] = v
+        assign(x, self.keys, v)
         return x
 
     def backward(self, gy):
         nx, nv = self.needs_input_grad
         gx = _where(self.mask, 0.0, gy) if nx else None
-        gv = sum_to(gy[self.key], self.v_shape) if nv else None
+        gv = None
+        if nv:
+            for k in self.keys:
+                gy = gy[k]
+            gv = sum_to(gy, self.v_shape)
         return gx, gv
+
+
+def assign(a, keys, v):
+    """a[key] = v in place on an array, with torch's order of integer and array indices.
+    ``keys`` is a normalized key, or the tuple of keys ``_torch_keys`` made from one."""
+    if not (keys and isinstance(keys[0], tuple)):
+        keys = _torch_keys(keys, a.ndim)
+    if len(keys) == 2:
+        a = a[keys[0]]  # integers and slices only: a view to assign into
+    a[keys[-1]] = v

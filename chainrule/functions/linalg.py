@@ -51,14 +51,16 @@ def matmul(a, b):
     except ValueError:
         pass  # NumPy refused: explain with both shapes
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
-                         f"{a.shape} and {b.shape}")
+        raise ValueError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}"
+        )
     ka = a.shape[-1]
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if ka != kb:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} don't align: {ka} != {kb}")
-    raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be "
-                     "broadcast together")
+    raise ValueError(
+        f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast together"
+    )
 
 
 def mm(a, b):

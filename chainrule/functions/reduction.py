@@ -68,8 +68,9 @@ class Mean(Function):
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
-        return _expand_back(gy * (1.0 / self.n if self.n else float("nan")), self.in_shape,
-                            self.axes)
+        return _expand_back(
+            gy * (1.0 / self.n if self.n else float("nan")), self.in_shape, self.axes
+        )
 
 
 def _float_check(x, op):
@@ -117,9 +118,23 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return sum(d * d, axes, keepdim) * scale
 
 
+class _SqrtOfVar(Function):
+    """y = √v; ∂y/∂v = 1 / (2y), taken as 0 where y = 0 (a constant input), as torch."""
+
+    def forward(self, v):
+        y = get_array_module(v).sqrt(v)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        zero = _d(y) == 0
+        return _where(zero, 0.0, gy / (2 * _where(zero, 1.0, y)))
+
+
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: the square root of ``var``."""
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    return _SqrtOfVar()(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 class MaxAll(Function):
@@ -134,8 +149,14 @@ class MaxAll(Function):
         mask = x == yk
         self.w = mask / mask.sum(axis=self.axes, keepdims=True)
         self.in_shape = x.shape
-        return yk if self.keepdims else yk.reshape(
-            tuple(s for i, s in enumerate(x.shape) if self.axes is not None and i not in self.axes)
+        return (
+            yk
+            if self.keepdims
+            else yk.reshape(
+                tuple(
+                    s for i, s in enumerate(x.shape) if self.axes is not None and i not in self.axes
+                )
+            )
         )
 
     def backward(self, gy):
@@ -170,8 +191,10 @@ def _max_min(x, dim, keepdim, mode):
 
         return maximum(x, dim) if mode == "max" else minimum(x, dim)
     if x.numel() == 0 and (dim is None or x.shape[_normalize_dim(dim, x.ndim, mode)] == 0):
-        raise ValueError(f"{mode}: cannot reduce an empty dimension of a tensor of shape "
-                         f"{x.shape}; there is no identity")
+        raise ValueError(
+            f"{mode}: cannot reduce an empty dimension of a tensor of shape "
+            f"{x.shape}; there is no identity"
+        )
     if dim is None:
         return MaxAll(None, False, mode)(x)
     if x.ndim == 0:
@@ -255,6 +278,8 @@ def _prod_others(x, axis):
     if axis is None:
         return _prod_others(x.reshape(-1), 0).reshape(x.shape)
     n = x.shape[axis]
+    if n == 0:
+        return x * 0
     if isinstance(x, Tensor):  # differentiable: products of slices, O(n) ops
         from .shape import stack
 
@@ -289,9 +314,13 @@ class LogSumExp(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        m = x.max(axis=self.axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        yk = xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True)) + m
+        if x.size:
+            m = x.max(axis=self.axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
+        else:  # an empty sum: ln 0 = -inf, as torch
+            m = xp.zeros(_kshape(x.shape, self.axes), dtype=x.dtype)
+        with xp.errstate(divide="ignore"):
+            yk = xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True)) + m
         self.in_shape = x.shape
         y = yk if self.keepdims else yk.reshape(_reduced(x.shape, self.axes))
         self.save_for_backward(x, y)  # the output itself, so double backward flows through it
@@ -361,4 +390,28 @@ def norm(x, p="fro", dim=None, keepdim=False):
         return sum(a, axes, keepdim)
     if not isinstance(p, (int, float)):
         raise ValueError(f"norm: unsupported p={p!r}")
-    return sum(a**p, axes, keepdim) ** (1.0 / p)
+    return NormP(float(p), axes, keepdim)(x)
+
+
+class NormP(Function):
+    """y = (Σ|x|ᵖ)^(1/p); ∂y/∂x = sign(x) |x|^(p−1) / y^(p−1) (0 where y = 0, as torch)."""
+
+    def __init__(self, p, axes, keepdims):
+        self.p, self.axes, self.keepdims = p, axes, keepdims
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        yk = (xp.abs(x) ** self.p).sum(axis=self.axes, keepdims=True) ** (1.0 / self.p)
+        self.in_shape = x.shape
+        y = yk if self.keepdims else yk.reshape(_reduced(x.shape, self.axes))
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved
+        k = _kshape(self.in_shape, self.axes)
+        g, yk = gy.reshape(k), y.reshape(k)
+        zero = _d(yk) == 0
+        sign = get_array_module(_d(x)).sign(_d(x))  # piecewise constant: no derivative
+        gx = g * sign * abs(x) ** (self.p - 1) / _where(zero, 1.0, yk) ** (self.p - 1)
+        return _where(zero, 0.0, gx)

@@ -233,6 +233,11 @@ def broadcast_to(x, *shape):
     if len(shape) < x.ndim:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to fewer dims {shape}")
     lead = len(shape) - x.ndim
+    if any(s == -1 for s in shape[:lead]):
+        raise ValueError(
+            f"broadcast_to: -1 is not allowed in a new leading dimension: "
+            f"shape {x.shape} to {shape}"
+        )
     shape = tuple(x.shape[i - lead] if s == -1 else int(s) for i, s in enumerate(shape))
     if broadcast_shapes(x.shape, shape, op="broadcast_to") != shape:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
@@ -357,8 +362,10 @@ def pad(x, pad, mode="constant", value=0.0):
     if mode != "constant":
         raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: padding {tuple(pad)} must hold (left, right) pairs for at most "
-                         f"{x.ndim} dims of a tensor of shape {x.shape}")
+        raise ValueError(
+            f"pad: padding {tuple(pad)} must hold (left, right) pairs for at most "
+            f"{x.ndim} dims of a tensor of shape {x.shape}"
+        )
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))

@@ -1,0 +1,100 @@
+"""Dropout: zero elements (or whole channels) at random during training.
+
+    y = x · m / (1 − p),   m_i ~ Bernoulli(1 − p);   ∂L/∂x = g · m / (1 − p)
+
+The scaled mask is a constant of the op, drawn from ``chainrule.backend.rng()``, so
+``cr.manual_seed`` makes it reproducible. In evaluation (``training=False``) the input is
+returned unchanged.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
+from ..tensor import Tensor, as_tensor
+
+
+class Dropout(Function):
+    """y = x · mask, the mask already scaled by 1/(1 − p); it broadcasts over x."""
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def forward(self, x):
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * self.mask  # a constant: fed a Tensor, this is still differentiable
+
+
+def _check_p(p, op):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _scaled_mask(shape, p, dtype):
+    """Bernoulli(1 − p) keep-mask of ``shape``, scaled by 1/(1 − p), in ``dtype``."""
+    xp = backend.np
+    if p == 1.0:  # nothing is kept; 1/(1 − p) would be inf
+        return xp.zeros(shape, dtype=dtype)
+    keep = backend.rng().random(shape) >= p  # P(keep) = 1 − p
+    return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+
+
+def _apply(x, mask, inplace, op):
+    if not inplace:
+        return Dropout(mask)(x)
+    if not (is_grad_enabled() and x.requires_grad):
+        x.data *= mask
+        x._version[0] += 1
+        return x
+    return x._inplace(op, None, lambda t, _: Dropout(mask)(t), None)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero each element with probability ``p`` and scale the rest by 1/(1 − p).
+
+    Any shape; same shape out. With ``training=False`` (or p = 0) the input comes back as is.
+    """
+    _check_p(p, "dropout")
+    x = as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout: expected a floating-point input, got dtype {x.dtype}")
+    return _apply(x, _scaled_mask(x.shape, p, x.dtype), inplace, "dropout")
+
+
+def _channel_dropout(input, p, training, inplace, op, ranks, batched):
+    """One Bernoulli draw per channel: the mask has shape (N, C, 1, ...) for a batched input
+    (rank in ``batched``) and (C, 1, ...) otherwise."""
+    _check_p(p, op)
+    x = as_tensor(input)
+    if x.ndim not in ranks:
+        raise ValueError(
+            f"{op}: expected a {ranks[0]}-D or {ranks[1]}-D input, got shape {x.shape}"
+        )
+    if not training or p == 0.0:
+        return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
+    lead = 2 if x.ndim in batched else 1
+    shape = x.shape[:lead] + (1,) * (x.ndim - lead)
+    return _apply(x, _scaled_mask(shape, p, x.dtype), inplace, op)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels with probability ``p``: input (N, C, L) or (C, L); each (n, c)
+    row is kept (scaled by 1/(1 − p)) or zeroed as one."""
+    return _channel_dropout(input, p, training, inplace, "dropout1d", (2, 3), (3,))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels with probability ``p``: input (N, C, H, W), each (n, c) feature
+    map kept (scaled by 1/(1 − p)) or zeroed as one. A 3-D input is read as (N, C, L), as
+    torch does today."""
+    return _channel_dropout(input, p, training, inplace, "dropout2d", (3, 4), (3, 4))
+
+
+__all__ = ["dropout", "dropout1d", "dropout2d"]

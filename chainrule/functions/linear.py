@@ -1,0 +1,127 @@
+"""Affine maps: ``linear`` (y = x Wᵀ + b) and ``bilinear`` (y_k = x1ᵀ A_k x2 + b_k).
+
+``linear`` is the hot op of every MLP, so it is one Function: the leading batch dimensions are
+folded into one (a free reshape), leaving a single 2-D matrix product each way:
+
+    y  = x Wᵀ + b          x (N, in), W (out, in), b (out,), y (N, out)
+    gx = gy W              gW = gyᵀ x              gb = Σ_n gy
+
+The backward uses only ``@``, ``.T``, ``.reshape`` and ``.sum``, so fed Tensors it records a
+graph (double backward).
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..tensor import Tensor, as_tensor
+
+
+class Linear(Function):
+    """y = x Wᵀ (+ b); x is (..., in), W is (out, in), b is (out,)."""
+
+    def forward(self, x, W, b=None):
+        self.save_for_backward(x, W)
+        if x.ndim == 2:
+            y = x @ W.T
+        else:
+            y = (x.reshape(-1, x.shape[-1]) @ W.T).reshape(x.shape[:-1] + (W.shape[0],))
+        if b is not None:
+            y += b  # y is a fresh array: adding in place saves one allocation
+        return y
+
+    def backward(self, gy):
+        x, W = self.saved
+        needs = self.needs_input_grad
+        x2, gy2 = x, gy
+        if x.ndim != 2:  # fold the batch dims: one 2-D product each way
+            x2 = x.reshape(-1, x.shape[-1])
+            gy2 = gy.reshape(-1, gy.shape[-1])
+        gx = gW = gb = None
+        if needs[0]:
+            gx = gy2 @ W
+            if x.ndim != 2:
+                gx = gx.reshape(x.shape)
+        if needs[1]:
+            gW = gy2.T @ x2
+        if len(needs) > 2 and needs[2]:
+            gb = gy2.sum(axis=0)
+        return (gx, gW) if len(needs) == 2 else (gx, gW, gb)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b, torch's layout: x (..., in_features), W (out_features, in_features),
+    b (out_features,) or None; y (..., out_features).
+
+    >>> linear(cr.ones(4, 3), cr.ones(2, 3)).shape
+    (4, 2)
+    """
+    x, W = as_tensor(input), as_tensor(weight)
+    if W.ndim != 2:
+        raise ValueError(
+            f"linear: weight must be 2-D (out_features, in_features), got shape {W.shape}"
+        )
+    if x.ndim == 0 or x.shape[-1] != W.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} "
+            f"features (last dim) but weight of shape {W.shape} expects "
+            f"{W.shape[1]}"
+        )
+    if x.dtype != W.dtype:
+        raise TypeError(f"linear: input dtype {x.dtype} and weight dtype {W.dtype} differ")
+    if bias is None:
+        return Linear()(x, W)
+    b = as_tensor(bias)
+    if b.shape != (W.shape[0],) and b.shape != ():
+        raise ValueError(
+            f"linear: bias must have shape ({W.shape[0]},) for weight of shape "
+            f"{W.shape}, got {b.shape}"
+        )
+    if b.dtype != W.dtype:
+        raise TypeError(f"linear: bias dtype {b.dtype} and weight dtype {W.dtype} differ")
+    if b.shape == ():
+        return Linear()(x, W) + b
+    return Linear()(x, W, b)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
+    """y_k = x1ᵀ A_k x2 + b_k: x1 (..., in1), x2 (..., in2), A (out, in1, in2), b (out,);
+    y (..., out). The leading dims of x1 and x2 must be equal.
+
+    Built from differentiable ops (one matrix product, a product and a sum), so double
+    backward comes for free:  u = x1 · A  (N, out, in2),  y = Σ_j u_kj x2_j.
+    """
+    x1, x2, A = as_tensor(input1), as_tensor(input2), as_tensor(weight)
+    if A.ndim != 3:
+        raise ValueError(f"bilinear: weight must be 3-D (out, in1, in2), got shape {A.shape}")
+    out, in1, in2 = A.shape
+    if x1.ndim == 0 or x1.shape[-1] != in1:
+        raise ValueError(
+            f"bilinear: input1 of shape {x1.shape} must have {in1} features "
+            f"(last dim) for weight of shape {A.shape}"
+        )
+    if x2.ndim == 0 or x2.shape[-1] != in2:
+        raise ValueError(
+            f"bilinear: input2 of shape {x2.shape} must have {in2} features "
+            f"(last dim) for weight of shape {A.shape}"
+        )
+    if x1.shape[:-1] != x2.shape[:-1]:
+        raise ValueError(
+            f"bilinear: input1 and input2 must have the same leading dims, got "
+            f"shapes {x1.shape} and {x2.shape}"
+        )
+    if bias is not None and tuple(bias.shape) != (out,):
+        raise ValueError(
+            f"bilinear: bias must have shape ({out},) for weight of shape "
+            f"{A.shape}, got {tuple(bias.shape)}"
+        )
+    lead = x1.shape[:-1]
+    a = x1.reshape(-1, in1)  # (N, in1)
+    Am = A.permute(1, 0, 2).reshape(in1, out * in2)  # (in1, out·in2)
+    u = (a @ Am).reshape(-1, out, in2)  # u[n, k, j] = Σ_i x1[n, i] A[k, i, j]
+    y = (u * x2.reshape(-1, 1, in2)).sum(axis=-1)  # (N, out)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(lead + (out,))
+
+
+__all__ = ["linear", "bilinear"]

@@ -1,0 +1,485 @@
+"""Losses: mse, l1, smooth_l1, huber, binary cross-entropy (on probabilities and on logits),
+nll, kl_div and cross_entropy, with torch's options and ``reduction`` ('none' | 'mean' | 'sum').
+
+The regression losses and nll_loss are compositions of differentiable ops, so their gradients
+(and gradients of gradients) come for free. cross_entropy with class indices, and the two binary
+cross-entropies, are fused ops with hand-written backward: they are hot, and fused they are
+also exact at the edges (logits of ±1000, probabilities of 0 and 1).
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor, as_tensor
+from .activation import _sigmoid, log_softmax, softmax
+from .arithmetic import _exp, _log, _where, clamp, where
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+# ------------------------------------------------------------------ shared helpers
+def _reduction(reduction, size_average, reduce, op, allowed=_REDUCTIONS):
+    """The reduction string, from torch's legacy ``size_average``/``reduce`` if either is given."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "none" if not reduce else "mean" if size_average else "sum"
+    if reduction not in allowed:
+        names = ", ".join(repr(r) for r in allowed)
+        raise ValueError(f"{op}: reduction must be one of {names}, got {reduction!r}")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _float_pair(input, target, op):
+    x, t = as_tensor(input), as_tensor(target)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    if t.dtype.kind != "f":
+        t = t.to(x.dtype)
+    return x, t
+
+
+def _same_shape(x, t, op):
+    if tuple(x.shape) != tuple(t.shape):
+        raise ValueError(
+            f"{op}: target shape {tuple(t.shape)} must match input shape {tuple(x.shape)}"
+        )
+
+
+# ------------------------------------------------------------------ regression losses
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """(x − y)² element-wise, then reduced. Shapes must broadcast."""
+    reduction = _reduction(reduction, size_average, reduce, "mse_loss")
+    x, t = _float_pair(input, target, "mse_loss")
+    d = x - t
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """|x − y| element-wise, then reduced."""
+    reduction = _reduction(reduction, size_average, reduce, "l1_loss")
+    x, t = _float_pair(input, target, "l1_loss")
+    return _reduce((x - t).abs(), reduction)
+
+
+def smooth_l1_loss(
+    input, target, size_average=None, reduce=None, reduction="mean", beta=1.0
+) -> Tensor:
+    """0.5 d²/β where |d| < β, else |d| − 0.5 β (d = x − y); β = 0 is the L1 loss."""
+    reduction = _reduction(reduction, size_average, reduce, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    x, t = _float_pair(input, target, "smooth_l1_loss")
+    d = x - t
+    a = d.abs()
+    if beta == 0:
+        return _reduce(a, reduction)
+    return _reduce(where(a.data < beta, d * d * (0.5 / beta), a - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
+    """0.5 d² where |d| < δ, else δ (|d| − 0.5 δ) (d = x − y): β·smooth_l1 with β = δ."""
+    reduction = _reduction(reduction, None, None, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    x, t = _float_pair(input, target, "huber_loss")
+    d = x - t
+    a = d.abs()
+    return _reduce(where(a.data < delta, d * d * 0.5, (a - 0.5 * delta) * delta), reduction)
+
+
+def kl_div(
+    input, target, size_average=None, reduce=None, reduction="mean", log_target=False
+) -> Tensor:
+    """Kullback–Leibler divergence, with ``input`` the log-probabilities q:
+    y (ln y − q) element-wise (0 where y = 0), or e^y (y − q) with ``log_target``.
+    ``reduction='batchmean'`` divides the sum by the batch size (the true KL divergence)."""
+    op = "kl_div"
+    reduction = _reduction(reduction, size_average, reduce, op, _REDUCTIONS + ("batchmean",))
+    x, t = _float_pair(input, target, op)
+    if log_target:
+        loss = _exp(t) * (t - x)
+    else:
+        pos = t.data > 0
+        loss = t * (_log(_where(pos, t, 1.0)) - x)  # xlogy: 0 where y = 0
+    if reduction == "batchmean":
+        return loss.sum() / (x.shape[0] if x.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ binary cross-entropy
+_BCE_EPS = 9.999999960041972e-13  # torch's floor on x (1 − x): 1e-12 as a float32
+
+
+class BinaryCrossEntropy(Function):
+    """ℓ = −w (y ln x + (1 − y) ln(1 − x)), each log clamped to ≥ −100 (as torch);
+    ∂ℓ/∂x = w (x − y) / max(x (1 − x), 1e-12), ∂ℓ/∂y = w (ln(1 − x) − ln x)."""
+
+    def __init__(self, weight):
+        self.weight = weight
+
+    def forward(self, x, t):
+        xp = get_array_module(x)
+        with xp.errstate(divide="ignore"):
+            logx = xp.maximum(xp.log(x), -100.0)
+            log1mx = xp.maximum(xp.log1p(-x), -100.0)
+        loss = -(t * logx + (1 - t) * log1mx)
+        if self.weight is not None:
+            loss = loss * self.weight
+        self.save_for_backward(x, t)
+        return loss.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        x, t = self.saved
+        nx, nt = self.needs_input_grad
+        g = gy if self.weight is None else gy * self.weight
+        gx = gt = None
+        if nx:
+            den = x * (1 - x)
+            if isinstance(den, Tensor):
+                den = clamp(den, min=_BCE_EPS)
+            else:
+                den = get_array_module(den).maximum(den, _BCE_EPS)
+            gx = g * (x - t) / den
+        if nt:
+            if isinstance(x, Tensor):
+                gt = g * (_log(1 - x) - _log(x))
+            else:
+                xp = get_array_module(x)
+                with xp.errstate(divide="ignore"):
+                    gt = g * (xp.log1p(-x) - xp.log(x))
+        return gx, gt
+
+
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+) -> Tensor:
+    """−w (y ln x + (1 − y) ln(1 − x)) for probabilities x ∈ [0, 1]; logs clamped at −100."""
+    op = "binary_cross_entropy"
+    reduction = _reduction(reduction, size_average, reduce, op)
+    x, t = _float_pair(input, target, op)
+    _same_shape(x, t, op)
+    if x.numel() and not bool(((x.data >= 0) & (x.data <= 1)).all()):
+        bad = x.data[~((x.data >= 0) & (x.data <= 1))].reshape(-1)[0]
+        raise ValueError(f"{op}: all elements of input should be between 0 and 1, got {bad}")
+    w = _broadcast_weight(weight, x, op, "weight")
+    return _reduce(BinaryCrossEntropy(w)(x, t), reduction)
+
+
+def _softplus_neg(x):
+    """ln(1 + e^(−x)) = max(−x, 0) + ln(1 + e^(−|x|)), exact for any x."""
+    if isinstance(x, Tensor):
+        return (-x).relu() + (-x.abs()).exp().log1p()
+    xp = get_array_module(x)
+    return xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """ℓ = w ((1 − y) x + (1 + (p − 1) y) ln(1 + e^(−x))), p the pos_weight;
+    ∂ℓ/∂x = w ((1 − y) − (1 + (p − 1) y) σ(−x)), ∂ℓ/∂y = w ((p − 1) ln(1 + e^(−x)) − x)."""
+
+    def __init__(self, weight, pos_weight):
+        self.weight, self.pos_weight = weight, pos_weight
+
+    def forward(self, x, t):
+        sp = _softplus_neg(x)
+        if self.pos_weight is None:
+            loss = (1 - t) * x + sp
+        else:
+            loss = (1 - t) * x + (1 + (self.pos_weight - 1) * t) * sp
+        if self.weight is not None:
+            loss = loss * self.weight
+        self.save_for_backward(x, t)
+        return loss.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        x, t = self.saved
+        nx, nt = self.needs_input_grad
+        g = gy if self.weight is None else gy * self.weight
+        pw = self.pos_weight
+        gx = gt = None
+        if nx:
+            s = _sigmoid(-x)  # σ(−x) = 1 − σ(x), without the cancellation
+            lw = 1 if pw is None else (pw - 1) * t + 1
+            gx = g * (1 - t - lw * s)
+        if nt:
+            gt = -g * x if pw is None else g * ((pw - 1) * _softplus_neg(x) - x)
+        return gx, gt
+
+
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+) -> Tensor:
+    """Sigmoid and binary cross-entropy in one stable op on logits x (any magnitude):
+    w ((1 − y) x + (1 + (p − 1) y) ln(1 + e^(−x))). ``pos_weight`` p weighs positives and
+    broadcasts along the last (class) dimension."""
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(reduction, size_average, reduce, op)
+    x, t = _float_pair(input, target, op)
+    _same_shape(x, t, op)
+    w = _broadcast_weight(weight, x, op, "weight")
+    pw = _broadcast_weight(pos_weight, x, op, "pos_weight")
+    return _reduce(BinaryCrossEntropyWithLogits(w, pw)(x, t), reduction)
+
+
+def _broadcast_weight(weight, x, op, name):
+    """A constant weight array in x's dtype that broadcasts against x, or None."""
+    if weight is None:
+        return None
+    w = as_tensor(weight).data.astype(x.dtype)
+    try:
+        fits = get_array_module(w).broadcast_shapes(w.shape, tuple(x.shape)) == tuple(x.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{op}: {name} of shape {tuple(w.shape)} does not broadcast to input "
+            f"shape {tuple(x.shape)}"
+        )
+    return w
+
+
+# ------------------------------------------------------------------ classification
+def _class_target(x, target, weight, ignore_index, op):
+    """Check an index target for input x (N, C, d…) and return (target, weight array or None).
+
+    Target must be (N, d…) integers in [0, C) or equal to ``ignore_index``.
+    """
+    t = as_tensor(target)
+    C = x.shape[1]
+    want = (x.shape[0],) + tuple(x.shape[2:])
+    if tuple(t.shape) != want:
+        raise ValueError(
+            f"{op}: expected target of shape {want} for input of shape "
+            f"{tuple(x.shape)}, got {tuple(t.shape)}"
+        )
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index target must be an integer tensor, got dtype {t.dtype}")
+    td = t.data
+    bad = ((td < 0) | (td >= C)) & (td != ignore_index)
+    if bad.any():
+        raise IndexError(f"{op}: target {int(td[bad].reshape(-1)[0])} out of range for {C} classes")
+    w = None
+    if weight is not None:
+        w = as_tensor(weight).data
+        if tuple(w.shape) != (C,):
+            raise ValueError(
+                f"{op}: weight must have shape ({C},) (one per class), got {tuple(w.shape)}"
+            )
+        w = w.astype(x.dtype)
+    return td, w
+
+
+def _class_key(t):
+    """Index arrays picking, for each sample (n, d…), element [n, t[n, d…], d…] of (N, C, d…)."""
+    xp = get_array_module(t)
+    key = []
+    for i, n in enumerate(t.shape):
+        shape = [1] * t.ndim
+        shape[i] = n
+        key.append(xp.arange(n).reshape(shape))
+    key.insert(1, t)
+    return tuple(key)
+
+
+def _target_weights(t, w, ignore_index, dtype):
+    """(safe target, per-sample weight w[t], 0 where ignored; valid mask)."""
+    xp = get_array_module(t)
+    valid = t != ignore_index
+    safe = xp.where(valid, t, 0)
+    wt = (w[safe] if w is not None else xp.ones(t.shape, dtype=dtype)) * valid
+    return safe, wt.astype(dtype, copy=False), valid
+
+
+def _batched(x, t, op, prob):
+    """Unbatched input (C,) with target () — or (C,) probabilities — as a batch of one."""
+    if x.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    if x.ndim == 1:
+        return x.reshape(1, -1), (t.reshape(1, -1) if prob else t.reshape(1)), True
+    return x, t, False
+
+
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+) -> Tensor:
+    """Negative log-likelihood of class indices: −w[t] x[n, t[n]], for log-probabilities x
+    (N, C, d…) and targets (N, d…). 'mean' divides by Σ w[t] over targets not ignored."""
+    op = "nll_loss"
+    reduction = _reduction(reduction, size_average, reduce, op)
+    x = as_tensor(input)
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: input must be floating point (log-probabilities), got dtype {x.dtype}"
+        )
+    x, t, unbatched = _batched(x, as_tensor(target), op, prob=False)
+    t, w = _class_target(x, t, weight, ignore_index, op)
+    safe, wt, _ = _target_weights(t, w, ignore_index, x.dtype)
+    loss = -(x[_class_key(safe)] * wt)
+    if reduction == "mean":
+        return loss.sum() / wt.sum()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.reshape(()) if unbatched else loss
+
+
+class CrossEntropy(Function):
+    """log-softmax and nll in one op, with label smoothing ε over C classes:
+
+        ℓₙ = (1 − ε) w[tₙ] (−ln pₙ,tₙ) + (ε / C) Σ_c w_c (−ln pₙ,c),     p = softmax(x)
+
+    (0 for ignored targets). With gₙ the upstream gradient of ℓₙ,
+
+        ∂L/∂xₙ,c = gₙ (pₙ,c aₙ − Bₙ,c),   aₙ = Σ_c Bₙ,c,
+        Bₙ,c = (1 − ε) w[tₙ] [c = tₙ] + (ε / C) w_c.
+    """
+
+    def __init__(self, target, weight, ignore_index, smoothing, reduction):
+        self.target, self.weight = target, weight
+        self.ignore_index, self.smoothing, self.reduction = ignore_index, smoothing, reduction
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        eps, C = self.smoothing, x.shape[1]
+        z = x - x.max(axis=1, keepdims=True) if x.size else x
+        e = xp.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        logp = z - xp.log(s)
+        self.p = e / s
+        safe, wt, valid = _target_weights(self.target, self.weight, self.ignore_index, x.dtype)
+        self.key, self.wt, self.valid = _class_key(safe), wt, valid
+        loss = -logp[self.key] * wt
+        if eps:
+            lw = logp if self.weight is None else logp * self._wb(x.ndim)
+            loss = loss * (1 - eps) - lw.sum(axis=1) * valid * (eps / C)
+        self.save_for_backward(x)
+        if self.reduction == "none":
+            return loss
+        total = loss.sum()
+        if self.reduction == "sum":
+            return total
+        self.total_w = wt.sum()
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            return total / self.total_w
+
+    def _wb(self, ndim):
+        """The class weights shaped (1, C, 1, …) to broadcast along the class axis."""
+        return self.weight.reshape((1, -1) + (1,) * (ndim - 2))
+
+    def backward(self, gy):
+        (x,) = self.saved
+        xp = get_array_module(self.wt)
+        eps, C = self.smoothing, self.p.shape[1]
+        dtype = self.p.dtype
+        wt = self.wt * (1 - eps)
+        B = xp.zeros(self.p.shape, dtype=dtype)
+        if eps:
+            valid = xp.expand_dims(self.valid, 1) * (eps / C)
+            B += valid if self.weight is None else valid * self._wb(B.ndim)
+        B[self.key] += wt
+        a = xp.expand_dims(B.sum(axis=1), 1)
+        p = softmax(x, dim=1) if isinstance(x, Tensor) else self.p
+        if self.reduction == "none":
+            g = gy.reshape(B.shape[:1] + (1,) + B.shape[2:])
+        elif self.reduction == "sum":
+            g = gy
+        else:
+            with xp.errstate(invalid="ignore", divide="ignore"):
+                g = gy * (1 / self.total_w)
+        return (p * a - B) * g
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+) -> Tensor:
+    """Cross-entropy between softmax(input) over the class axis 1 and the target.
+
+    ``input`` (N, C, d…) or (C,) holds logits. ``target`` holds class indices (N, d…), or class
+    probabilities of the input's shape. With indices, ``weight`` w (C,) rescales each class,
+    targets equal to ``ignore_index`` count for nothing, and 'mean' divides by Σ w[t]. With
+    ``label_smoothing`` ε the target mixes (1 − ε) of itself with ε spread uniformly.
+
+    >>> cross_entropy(cr.tensor([[2.0, 0.0]]), cr.tensor([0]))     # −ln softmax = ln(1 + e⁻²)
+    tensor(0.1269)
+    """
+    op = "cross_entropy"
+    reduction = _reduction(reduction, size_average, reduce, op)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+        )
+    x, t = as_tensor(input), as_tensor(target)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point (logits), got dtype {x.dtype}")
+    prob = t.dtype.kind == "f"
+    x, t, unbatched = _batched(x, t, op, prob)
+    if prob:
+        if ignore_index != -100:
+            raise ValueError(
+                f"{op}: ignore_index is not supported for probability targets, got "
+                f"ignore_index={ignore_index}"
+            )
+        loss = _cross_entropy_prob(x, t, weight, label_smoothing, reduction)
+    else:
+        t, w = _class_target(x, t, weight, ignore_index, op)
+        loss = CrossEntropy(t, w, ignore_index, label_smoothing, reduction)(x)
+    return loss.reshape(()) if unbatched and reduction == "none" else loss
+
+
+def _cross_entropy_prob(x, t, weight, eps, reduction):
+    """−Σ_c w_c y_c ln softmax(x)_c with probability targets y; 'mean' divides by N·d…."""
+    op = "cross_entropy"
+    if tuple(t.shape) != tuple(x.shape):
+        raise ValueError(
+            f"{op}: probability target of shape {tuple(t.shape)} must match input "
+            f"shape {tuple(x.shape)}"
+        )
+    C = x.shape[1]
+    if t.dtype != x.dtype:
+        t = t.to(x.dtype)
+    logp = log_softmax(x, dim=1)
+    if eps:
+        t = t * (1 - eps) + eps / C
+    prod = logp * t
+    if weight is not None:
+        w = as_tensor(weight).data
+        if tuple(w.shape) != (C,):
+            raise ValueError(
+                f"{op}: weight must have shape ({C},) (one per class), got {tuple(w.shape)}"
+            )
+        prod = prod * w.astype(x.dtype).reshape((1, C) + (1,) * (x.ndim - 2))
+    if reduction == "none":
+        return -prod.sum(dim=1)
+    if reduction == "sum":
+        return -prod.sum()
+    n = x.numel() // C if C else 0
+    return -prod.sum() / (n if n else float("nan"))
+
+
+__all__ = [
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "kl_div",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "nll_loss",
+    "cross_entropy",
+]

@@ -1,0 +1,238 @@
+"""Normalisation: batch_norm, layer_norm, group_norm.
+
+All three are one op: standardise x over some axes, then scale and shift per feature,
+
+    x̂ = (x − μ) / √(σ² + ε),    y = γ x̂ + β,
+
+with μ and σ² (the biased variance) taken over ``axes``. They differ only in which axes hold
+the statistics (batch norm: every axis but the channel; layer norm: the trailing ones; group
+norm: each group of channels) and which axes γ, β run along. One fused ``Normalize`` does them
+all; its backward, with g = ∂L/∂x̂ = γ ∂L/∂y and m the number of elements per statistic, is
+
+    ∂L/∂x = (1/σ̂) (g − mean(g) − x̂ mean(g x̂)),    σ̂ = √(σ² + ε),
+
+and, when μ, σ² are fixed constants (batch norm in eval mode), simply ∂L/∂x = g / σ̂.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor, as_tensor
+from .shape import sum_to
+
+
+class Normalize(Function):
+    """y = γ x̂ + β, x̂ standardised over ``axes`` of x seen as shape ``view``.
+
+    Inputs: x, γ (or None), β (or None); γ and β broadcast to x's shape as ``pshape``.
+    ``stats`` = (μ, σ²) fixes the statistics (then they are constants); otherwise they are the
+    batch's own, and ``self.mean``, ``self.var`` keep them for running averages.
+    """
+
+    def __init__(self, axes, eps, view, pshape, stats=None):
+        self.axes, self.eps, self.view, self.pshape, self.stats = axes, eps, view, pshape, stats
+
+    def forward(self, x, w, b):
+        xp = get_array_module(x)
+        xv = x.reshape(self.view)
+        if self.stats is None:
+            mean = xv.mean(axis=self.axes, keepdims=True)
+            xc = xv - mean
+            var = (xc * xc).mean(axis=self.axes, keepdims=True)
+            self.mean, self.var = mean, var
+        else:
+            mean, var = self.stats
+            xc = xv - mean
+        invstd = 1.0 / xp.sqrt(var + self.eps)
+        xhat = xc * invstd
+        self.xhat, self.invstd = xhat, invstd
+        self.b_shape = None if b is None else b.shape
+        y = xhat.reshape(x.shape)
+        if w is not None:
+            y = y * w.reshape(self.pshape)
+        if b is not None:
+            y = y + b.reshape(self.pshape)
+        self.save_for_backward(x, w)
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        x, w = self.saved
+        nx, nw, nb = self.needs_input_grad
+        if isinstance(gy, Tensor):  # create_graph: rebuild x̂ and 1/σ̂ as graph ops of x
+            xhat, invstd = self._recompute(x)
+        else:
+            xhat, invstd = self.xhat, self.invstd
+        gw = gb = gx = None
+        if nw:
+            gw = sum_to(gy * xhat.reshape(gy.shape), self.pshape).reshape(w.shape)
+        if nb:
+            gb = sum_to(gy, self.pshape).reshape(self.b_shape)
+        if nx:
+            g = (gy if w is None else gy * w.reshape(self.pshape)).reshape(self.view)
+            if self.stats is None:
+                k = 1.0 / _count(self.view, self.axes)
+                g_mean = g.sum(axis=self.axes, keepdims=True) * k
+                gx_mean = (g * xhat).sum(axis=self.axes, keepdims=True) * k
+                g = g - g_mean - xhat * gx_mean
+            gx = (g * invstd).reshape(gy.shape)
+        return gx, gw, gb
+
+    def _recompute(self, x):
+        xv = x.reshape(self.view)
+        if self.stats is None:
+            k = 1.0 / _count(self.view, self.axes)
+            xc = xv - xv.sum(axis=self.axes, keepdims=True) * k
+            var = (xc * xc).sum(axis=self.axes, keepdims=True) * k
+            invstd = (var + self.eps) ** -0.5
+            return xc * invstd, invstd
+        mean, _ = self.stats
+        return (xv - mean) * self.invstd, self.invstd
+
+
+def _count(shape, axes):
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+def _check_param(p, shape, op, name):
+    if p is None:
+        return None
+    p = as_tensor(p)
+    if tuple(p.shape) != tuple(shape):
+        raise ValueError(f"{op}: {name} must have shape {tuple(shape)}, got {tuple(p.shape)}")
+    return p
+
+
+def _float_input(x, op):
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    return x
+
+
+# ------------------------------------------------------------------ public functions
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over every axis but the channel axis 1 of ``input`` (N, C, *).
+
+    Training: y = γ (x − μ_B) / √(σ²_B + ε) + β with the batch mean and *biased* variance;
+    the running buffers are updated in place, r ← (1 − momentum) r + momentum · s, with the
+    *unbiased* batch variance for ``running_var`` (as torch). Eval: the running statistics
+    replace the batch's.
+    """
+    op = "batch_norm"
+    x = _float_input(input, op)
+    if x.ndim < 2:
+        raise ValueError(
+            f"{op}: expected input of at least 2 dimensions (N, C, *), got shape {tuple(x.shape)}"
+        )
+    C = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise ValueError(
+                f"{op}: {name} must have shape ({C},) for input of shape "
+                f"{tuple(x.shape)}, got {tuple(t.shape)}"
+            )
+    weight = _check_param(weight, (C,), op, "weight")
+    bias = _check_param(bias, (C,), op, "bias")
+    axes = (0,) + tuple(range(2, x.ndim))
+    pshape = (1, C) + (1,) * (x.ndim - 2)
+    if training:
+        m = x.numel() // C if C else 0
+        if m <= 1:
+            raise ValueError(
+                f"{op}: expected more than 1 value per channel when training, got "
+                f"input of shape {tuple(x.shape)}"
+            )
+        fn = Normalize(axes, eps, x.shape, pshape)
+        y = fn(x, weight, bias)
+        if running_mean is not None:
+            _update(running_mean, fn.mean.reshape(C), momentum)
+        if running_var is not None:
+            _update(running_var, fn.var.reshape(C) * (m / (m - 1)), momentum)
+        return y
+    if running_mean is None or running_var is None:
+        raise ValueError(
+            f"{op}: running_mean and running_var must be given in eval mode (training=False)"
+        )
+    stats = (
+        running_mean.data.reshape(pshape).astype(x.dtype),
+        running_var.data.reshape(pshape).astype(x.dtype),
+    )
+    return Normalize(axes, eps, x.shape, pshape, stats)(x, weight, bias)
+
+
+def _update(running, stat, momentum):
+    """running ← (1 − momentum) running + momentum · stat, in place on the buffer's array."""
+    r = running.data
+    r *= 1.0 - momentum
+    r += (momentum * stat).astype(r.dtype, copy=False)
+    running._version[0] += 1
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Layer normalisation over the trailing ``normalized_shape`` dimensions of ``input``;
+    γ and β have shape ``normalized_shape``."""
+    op = "layer_norm"
+    x = _float_input(input, op)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
+        raise ValueError(
+            f"{op}: normalized_shape={list(shape)} expects input of shape "
+            f"(*, {', '.join(map(str, shape))}), got {tuple(x.shape)}"
+        )
+    weight = _check_param(weight, shape, op, "weight")
+    bias = _check_param(bias, shape, op, "bias")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return Normalize(axes, eps, x.shape, shape)(x, weight, bias)
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Group normalisation: the C channels of ``input`` (N, C, *) split into ``num_groups``
+    groups, each standardised over its channels and spatial positions; γ, β of shape (C,)."""
+    op = "group_norm"
+    x = _float_input(input, op)
+    if x.ndim < 2:
+        raise ValueError(
+            f"{op}: expected input of at least 2 dimensions (N, C, *), got shape {tuple(x.shape)}"
+        )
+    N, C = x.shape[:2]
+    if num_groups <= 0 or C % num_groups:
+        raise ValueError(
+            f"{op}: {C} channels cannot be split into {num_groups} groups "
+            f"(input shape {tuple(x.shape)})"
+        )
+    weight = _check_param(weight, (C,), op, "weight")
+    bias = _check_param(bias, (C,), op, "bias")
+    view = (N, num_groups, x.numel() // max(N * num_groups, 1))
+    pshape = (1, C) + (1,) * (x.ndim - 2)
+    return Normalize((2,), eps, view, pshape)(x, weight, bias)
+
+
+__all__ = ["batch_norm", "layer_norm", "group_norm"]

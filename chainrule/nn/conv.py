@@ -1,0 +1,267 @@
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose2d``, with torch's weight layouts
+and default initialisation (weight and bias uniform in ±1/√fan_in)."""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..functions import conv as _C
+from .module import Module
+from .parameter import Parameter
+
+
+def _tuple(v, n, name, op):
+    return _C._tuple(v, n, name, op)
+
+
+class _ConvNd(Module):
+    """Shared construction: checks, Parameters, initialisation and repr."""
+
+    _nd = 2
+    _transposed = False
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        groups,
+        bias,
+        padding_mode,
+        dtype,
+        output_padding=0,
+    ):
+        super().__init__()
+        op, nd = type(self).__name__, self._nd
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+                f"divisible by groups ({groups})"
+            )
+        if padding_mode != "zeros":
+            raise NotImplementedError(
+                f"{op}: only padding_mode='zeros' is supported, got {padding_mode!r}"
+            )
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"{op}: padding must be 'same', 'valid' or ints, got {padding!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _tuple(kernel_size, nd, "kernel_size", op)
+        self.stride = _tuple(stride, nd, "stride", op)
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, nd, "padding", op)
+        if padding == "same" and any(s != 1 for s in self.stride):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {self.stride}")
+        self.dilation = _tuple(dilation, nd, "dilation", op)
+        self.output_padding = _tuple(output_padding, nd, "output_padding", op)
+        self.padding_mode = padding_mode
+        if self._transposed:
+            shape = (in_channels, out_channels // groups, *self.kernel_size)
+        else:
+            shape = (out_channels, in_channels // groups, *self.kernel_size)
+        dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+        # torch: kaiming_uniform_(a=√5) gives U(±1/√fan_in), fan_in = weight.shape[1]·∏kernel
+        fan_in = shape[1] * math.prod(self.kernel_size)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        rng = backend.rng()
+        self.weight = Parameter(rng.uniform(-bound, bound, size=shape).astype(dtype))
+        if bias:
+            self.bias = Parameter(rng.uniform(-bound, bound, size=(out_channels,)).astype(dtype))
+        else:
+            self.bias = None
+
+    def extra_repr(self) -> str:
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0,) * self._nd:
+            s += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else f", padding={self.padding}"
+            )
+        if self.dilation != (1,) * self._nd:
+            s += f", dilation={self.dilation}"
+        if self._transposed and self.output_padding != (0,) * self._nd:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) → (N, C_out, L_out); weight (C_out, C_in/groups, k)."""
+
+    _nd = 1
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype,
+        )
+
+    def forward(self, input):  # noqa: A002
+        return _C._conv1d(
+            "Conv1d",
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) → (N, C_out, H_out, W_out);
+    weight (C_out, C_in/groups, kH, kW), bias (C_out,).
+
+        >>> Conv2d(1, 16, 3, padding=1)(cr.randn(8, 1, 28, 28)).shape
+        (8, 16, 28, 28)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype,
+        )
+
+    def forward(self, input):  # noqa: A002
+        return _C._conv2d(
+            "Conv2d",
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
+
+
+class ConvTranspose2d(_ConvNd):
+    """2-D transposed convolution (the input gradient of Conv2d), (N, C_in, H, W) →
+    (N, C_out, H_out, W_out) with H_out = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1;
+    weight (C_in, C_out/groups, kH, kW), bias (C_out,)."""
+
+    _transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ):
+        if isinstance(padding, str):
+            raise ValueError(f"ConvTranspose2d: padding must be ints, got {padding!r}")
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype,
+            output_padding,
+        )
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        opad = self.output_padding
+        if output_size is not None:
+            opad = self._output_padding_for(input, output_size)
+        return _C._conv_transpose2d(
+            "ConvTranspose2d",
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            opad,
+            self.groups,
+            self.dilation,
+        )
+
+    def _output_padding_for(self, input, output_size):  # noqa: A002
+        """The output_padding that gives ``output_size`` (its last two entries), as torch."""
+        size = tuple(output_size)[-2:]
+        opad = []
+        for n, want, s, p, d, k in zip(
+            tuple(input.shape)[-2:],
+            size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.kernel_size,
+        ):
+            least = (n - 1) * s - 2 * p + d * (k - 1) + 1
+            if not least <= want < least + s:
+                raise ValueError(
+                    f"ConvTranspose2d: requested output size {tuple(size)} is not reachable "
+                    f"from input {tuple(input.shape)}: each side must lie in [{least}, "
+                    f"{least + s - 1}]"
+                )
+            opad.append(want - least)
+        return tuple(opad)
+
+
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]

@@ -1,0 +1,50 @@
+"""Dropout layers: active in training mode, the identity in evaluation mode (``eval()``).
+
+y = x · m / (1 − p),  m ~ Bernoulli(1 − p) per element (Dropout) or per channel
+(Dropout1d, Dropout2d)
+"""
+
+from __future__ import annotations
+
+from ..functions import dropout as D
+from ..tensor import Tensor
+from .module import Module
+
+
+class _DropoutNd(Module):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(
+                f"{type(self).__name__}: dropout probability has to be between 0 and 1, but got {p}"
+            )
+        self.p, self.inplace = p, inplace
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zero each element with probability ``p`` in training; scale the rest by 1/(1 − p).
+    Any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return D.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` in training."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return D.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels (feature maps) of (N, C, H, W) input with probability ``p`` in
+    training; a 3-D input is read as (N, C, L)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return D.dropout2d(input, self.p, self.training, self.inplace)
+
+
+__all__ = ["Dropout", "Dropout1d", "Dropout2d"]

@@ -1,0 +1,115 @@
+"""matmul and friends against torch: every rank combination, broadcasting and bad shapes."""
+
+import numpy as np
+import pytest
+import torch
+from helpers import check_against_torch, check_gradcheck
+
+import chainrule as cr
+
+DTYPES = ["float64", "float32"]
+MATMUL_SHAPES = [
+    ((4,), (4,)),
+    ((4,), (4, 3)),
+    ((3, 4), (4,)),
+    ((3, 4), (4, 2)),
+    ((1, 1), (1, 1)),
+    ((2, 3, 4), (2, 4, 5)),
+    ((2, 2, 3, 4), (2, 2, 4, 5)),
+    ((2, 1, 3, 4), (5, 4, 2)),
+    ((3, 4), (2, 4, 5)),
+    ((2, 3, 4), (4, 5)),
+    ((4,), (2, 4, 3)),
+    ((2, 3, 4), (4,)),
+    ((2, 1, 3, 4), (4,)),
+    ((0, 4), (4, 3)),
+    ((3, 0), (0, 2)),
+    ((0,), (0,)),
+    ((2, 0, 3, 4), (1, 4, 2)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
+def test_matmul(sa, sb, dtype):
+    check_against_torch(lambda a, b: a @ b, sa, sb, dtype=dtype)
+    check_against_torch(lambda a, b: a.matmul(b), sa, sb, dtype=dtype, gradgrad=False)
+
+
+@pytest.mark.parametrize("sa,sb", [((4,), (4, 3)), ((2, 1, 3, 4), (5, 4, 2)), ((3, 4), (4,))])
+def test_matmul_one_side_differentiable(sa, sb):
+    check_against_torch(lambda a, b: a @ b, sa, sb, requires_grad=[True, False])
+    check_against_torch(lambda a, b: a @ b, sa, sb, requires_grad=[False, True])
+
+
+def test_matmul_second_order_through_a_product():
+    # (a @ b) * a makes the second derivative non-zero on both sides
+    check_against_torch(lambda a, b: (a @ b) @ (a @ b).mT, (2, 3, 3), (3, 3))
+
+
+def test_matmul_with_an_array_operand():
+    b = np.arange(12.0).reshape(4, 3)
+    check_against_torch(lambda a: a @ b, (2, 4), torch_fn=lambda a: a @ torch.from_numpy(b))
+    check_against_torch(
+        lambda a: b.T @ a, (4, 2), torch_fn=lambda a: torch.from_numpy(b.T) @ a, gradgrad=False
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mm_bmm_dot(dtype):
+    check_against_torch(lambda a, b: cr.mm(a, b), (3, 4), (4, 5), dtype=dtype, torch_fn=torch.mm)
+    check_against_torch(
+        lambda a, b: cr.bmm(a, b), (2, 3, 4), (2, 4, 5), dtype=dtype, torch_fn=torch.bmm
+    )
+    check_against_torch(lambda a, b: cr.dot(a, b), (6,), (6,), dtype=dtype, torch_fn=torch.dot)
+
+
+def test_matmul_closed_form():
+    # d/dA sum(A @ B) = 1 @ Bᵀ: every row of the gradient is B's row sums
+    a = cr.tensor(np.ones((2, 3)), requires_grad=True)
+    b = cr.tensor(np.arange(6.0).reshape(3, 2))
+    (a @ b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [[1.0, 5.0, 9.0]] * 2)
+
+
+@pytest.mark.parametrize(
+    "sa,sb", [((4,), (4,)), ((3, 4), (4,)), ((2, 1, 3, 4), (5, 4, 2)), ((4,), (2, 4, 3))]
+)
+def test_gradcheck(sa, sb):
+    check_gradcheck(lambda a, b: a @ b, sa, sb)
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize(
+    "sa,sb,ka,kb",
+    [
+        ((32, 64), (32, 10), 64, 32),
+        ((3,), (4,), 3, 4),
+        ((3,), (4, 2), 3, 4),
+        ((2, 3), (4,), 3, 4),
+        ((5, 2, 3), (5, 4, 2), 3, 4),
+    ],
+)
+def test_matmul_shape_mismatch_names_both_shapes(sa, sb, ka, kb):
+    a, b = cr.zeros(*sa), cr.zeros(*sb)
+    msg = rf"matmul: shapes {tuple(sa)} and {tuple(sb)} don't align: {ka} != {kb}"
+    with pytest.raises(ValueError, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        a @ b
+
+
+def test_matmul_batch_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul: .*\(2, 3, 4\) and \(3, 4, 5\)"):
+        cr.zeros(2, 3, 4) @ cr.zeros(3, 4, 5)
+
+
+def test_matmul_of_a_scalar_raises():
+    with pytest.raises(ValueError, match=r"matmul: .*\(\) and \(3,\)"):
+        cr.tensor(2.0) @ cr.zeros(3)
+
+
+@pytest.mark.parametrize(
+    "op,sa,sb", [("mm", (3,), (3, 2)), ("bmm", (2, 3), (3, 2)), ("dot", (3, 1), (3,))]
+)
+def test_wrong_rank(op, sa, sb):
+    with pytest.raises(ValueError, match=rf"{op}: expected"):
+        getattr(cr, op)(cr.zeros(*sa), cr.zeros(*sb))

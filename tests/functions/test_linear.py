@@ -1,0 +1,128 @@
+"""linear and bilinear against torch (forward, gradients, second derivatives) and gradcheck."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import check_against_torch, check_gradcheck
+
+import chainrule as cr
+from chainrule.functions.linear import bilinear, linear
+
+DTYPES = ["float64", "float32"]
+LINEAR_SHAPES = [
+    ((4, 3), (2, 3), (2,)),
+    ((2, 5, 3), (4, 3), (4,)),
+    ((2, 2, 2, 3), (1, 3), (1,)),
+    ((3,), (2, 3), (2,)),
+    ((0, 3), (2, 3), (2,)),
+    ((4, 3), (0, 3), (0,)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", LINEAR_SHAPES)
+def test_linear_matches_torch(shapes, dtype):
+    check_against_torch(linear, *shapes, torch_fn=F.linear, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", LINEAR_SHAPES)
+def test_linear_without_bias_matches_torch(shapes, dtype):
+    check_against_torch(linear, *shapes[:2], torch_fn=F.linear, dtype=dtype)
+
+
+def test_linear_grad_of_input_only():
+    check_against_torch(
+        linear, (5, 3), (2, 3), (2,), torch_fn=F.linear, requires_grad=[True, False, False]
+    )
+
+
+def test_linear_grad_of_weight_only():
+    check_against_torch(linear, (2, 5, 3), (2, 3), torch_fn=F.linear, requires_grad=[False, True])
+
+
+@pytest.mark.parametrize("shapes", [((4, 3), (2, 3), (2,)), ((2, 3, 3), (2, 3), (2,))])
+def test_linear_gradcheck(shapes):
+    check_gradcheck(linear, *shapes)
+
+
+def test_linear_closed_form():
+    x = cr.tensor([[1.0, 2.0]], dtype=cr.float64)
+    W = cr.tensor([[1.0, 0.0], [3.0, -1.0]], dtype=cr.float64)
+    b = cr.tensor([0.5, -0.5], dtype=cr.float64)
+    np.testing.assert_array_equal(linear(x, W, b).data, [[1.5, 0.5]])
+
+
+def test_linear_wrong_features_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(4, 5\).*\(2, 3\).*expects 3"):
+        linear(cr.zeros(4, 5), cr.zeros(2, 3))
+
+
+@pytest.mark.parametrize(
+    "x, W, b, err, pat",
+    [
+        ((4, 3), (3,), None, ValueError, r"weight must be 2-D.*\(3,\)"),
+        ((), (2, 3), None, ValueError, r"features"),
+        ((4, 3), (2, 3), (3,), ValueError, r"bias must have shape \(2,\).*\(3,\)"),
+    ],
+)
+def test_linear_bad_shapes(x, W, b, err, pat):
+    with pytest.raises(err, match=pat):
+        linear(cr.zeros(*x), cr.zeros(*W), None if b is None else cr.zeros(*b))
+
+
+def test_linear_dtype_mismatch():
+    with pytest.raises(TypeError, match="float64.*float32"):
+        linear(cr.zeros(2, 3, dtype=cr.float64), cr.zeros(2, 3))
+
+
+BILINEAR_SHAPES = [
+    ((4, 3), (4, 5), (2, 3, 5), (2,)),
+    ((2, 3, 3), (2, 3, 2), (4, 3, 2), (4,)),
+    ((3,), (2,), (2, 3, 2), (2,)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", BILINEAR_SHAPES)
+def test_bilinear_matches_torch(shapes, dtype):
+    check_against_torch(bilinear, *shapes, torch_fn=F.bilinear, dtype=dtype)
+
+
+def test_bilinear_without_bias_matches_torch():
+    check_against_torch(bilinear, (4, 3), (4, 5), (2, 3, 5), torch_fn=F.bilinear)
+
+
+def test_bilinear_gradcheck():
+    check_gradcheck(bilinear, (3, 2), (3, 4), (2, 2, 4), (2,))
+
+
+def test_bilinear_closed_form():
+    x1 = cr.tensor([[1.0, 2.0]], dtype=cr.float64)
+    x2 = cr.tensor([[3.0]], dtype=cr.float64)
+    A = cr.tensor([[[1.0], [1.0]], [[2.0], [0.0]]], dtype=cr.float64)  # (2, 2, 1)
+    np.testing.assert_allclose(bilinear(x1, x2, A).data, [[9.0, 6.0]])
+
+
+@pytest.mark.parametrize(
+    "x1, x2, W, pat",
+    [
+        ((4, 2), (4, 5), (2, 3, 5), r"input1 of shape \(4, 2\) must have 3"),
+        ((4, 3), (4, 4), (2, 3, 5), r"input2 of shape \(4, 4\) must have 5"),
+        ((4, 3), (3, 5), (2, 3, 5), r"same leading dims.*\(4, 3\) and \(3, 5\)"),
+        ((4, 3), (4, 5), (3, 5), r"weight must be 3-D"),
+    ],
+)
+def test_bilinear_bad_shapes(x1, x2, W, pat):
+    with pytest.raises(ValueError, match=pat):
+        bilinear(cr.zeros(*x1), cr.zeros(*x2), cr.zeros(*W))
+
+
+def test_linear_big_batch_float32_matches_torch():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 784)).astype("float32")
+    W = rng.standard_normal((512, 784)).astype("float32") * 0.03
+    y = linear(cr.tensor(x), cr.tensor(W))
+    ref = F.linear(torch.from_numpy(x), torch.from_numpy(W)).numpy()
+    np.testing.assert_allclose(y.data, ref, rtol=1e-5, atol=1e-5)

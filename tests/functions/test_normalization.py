@@ -1,0 +1,206 @@
+"""batch_norm, layer_norm, group_norm against torch.nn.functional: outputs, gradients of input
+and affine parameters, gradients of gradients, running statistics; gradcheck in float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import assert_close, check_against_torch
+
+import chainrule as cr
+from chainrule.functions.normalization import batch_norm, group_norm, layer_norm
+
+
+# ------------------------------------------------------------------ batch_norm
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4), (2, 3, 2, 2, 3)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_training_matches_torch(shape, affine):
+    C = shape[1]
+    if affine:
+        check_against_torch(
+            lambda x, w, b: batch_norm(x, None, None, w, b, training=True),
+            shape,
+            (C,),
+            (C,),
+            torch_fn=lambda x, w, b: F.batch_norm(x, None, None, w, b, True),
+        )
+    else:
+        check_against_torch(
+            lambda x: batch_norm(x, None, None, training=True),
+            shape,
+            torch_fn=lambda x: F.batch_norm(x, None, None, training=True),
+        )
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (2, 3, 4, 4)])
+def test_batch_norm_eval_uses_running_stats(shape):
+    rng = np.random.default_rng(1)
+    C = shape[1]
+    rm, rv = rng.standard_normal(C), rng.random(C) + 0.5
+    check_against_torch(
+        lambda x, w, b: batch_norm(x, cr.tensor(rm), cr.tensor(rv), w, b, eps=1e-3),
+        shape,
+        (C,),
+        (C,),
+        torch_fn=lambda x, w, b: F.batch_norm(
+            x, torch.tensor(rm), torch.tensor(rv), w, b, eps=1e-3
+        ),
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batch_norm_updates_running_stats_like_torch(dtype):
+    """Biased variance normalises; the unbiased one goes into running_var, in place."""
+    rng = np.random.default_rng(2)
+    ours = [cr.tensor(np.zeros(3, dtype)), cr.tensor(np.ones(3, dtype))]
+    ref = [torch.zeros(3, dtype=getattr(torch, dtype)), torch.ones(3, dtype=getattr(torch, dtype))]
+    arrays = [a.data for a in ours]
+    for step in range(4):
+        x = (rng.standard_normal((5, 3, 2)) * 3 + 1).astype(dtype)
+        y = batch_norm(cr.tensor(x), *ours, training=True, momentum=0.1 + 0.2 * step)
+        y_t = F.batch_norm(torch.tensor(x), *ref, training=True, momentum=0.1 + 0.2 * step)
+        assert_close(y.data, y_t, dtype, "output")
+    assert_close(ours[0].data, ref[0], dtype, "running_mean")
+    assert_close(ours[1].data, ref[1], dtype, "running_var")
+    assert ours[0].data is arrays[0] and ours[1].data is arrays[1]  # updated in place
+
+
+def test_batch_norm_float32():
+    check_against_torch(
+        lambda x, w, b: batch_norm(x, None, None, w, b, training=True),
+        (8, 4, 3, 3),
+        (4,),
+        (4,),
+        torch_fn=lambda x, w, b: F.batch_norm(x, None, None, w, b, True),
+        dtype="float32",
+        gradgrad=False,
+    )
+
+
+def test_batch_norm_gradcheck():
+    rng = np.random.default_rng(3)
+    x = cr.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
+    w = cr.tensor(rng.standard_normal(2), requires_grad=True)
+    b = cr.tensor(rng.standard_normal(2), requires_grad=True)
+    fn = lambda x, w, b: batch_norm(x, None, None, w, b, training=True)  # noqa: E731
+    assert cr.autograd.gradcheck(fn, [x, w, b])
+    assert cr.autograd.gradgradcheck(fn, [x, w, b])
+
+
+def test_batch_norm_errors():
+    x = cr.tensor(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3\)"):
+        batch_norm(x, None, None, training=True)
+    with pytest.raises(ValueError, match=r"running_mean must have shape \(4,\).*got \(3,\)"):
+        batch_norm(cr.tensor(np.zeros((2, 4))), cr.tensor(np.zeros(3)), cr.tensor(np.ones(4)))
+    with pytest.raises(ValueError, match="must be given in eval mode"):
+        batch_norm(cr.tensor(np.zeros((2, 4))), None, None)
+    with pytest.raises(ValueError, match=r"weight must have shape \(4,\), got \(3,\)"):
+        batch_norm(cr.tensor(np.zeros((2, 4))), None, None, cr.tensor(np.ones(3)), training=True)
+    with pytest.raises(ValueError, match=r"at least 2 dimensions.*\(4,\)"):
+        batch_norm(cr.tensor(np.zeros(4)), None, None, training=True)
+
+
+# ------------------------------------------------------------------ layer_norm
+@pytest.mark.parametrize(
+    "shape,normalized", [((4, 6), (6,)), ((2, 3, 4), (3, 4)), ((2, 3, 5), 5), ((7,), (7,))]
+)
+@pytest.mark.parametrize("affine", ["both", "weight", "none"])
+def test_layer_norm_matches_torch(shape, normalized, affine):
+    nshape = (normalized,) if isinstance(normalized, int) else normalized
+    if affine == "both":
+        check_against_torch(
+            lambda x, w, b: layer_norm(x, normalized, w, b),
+            shape,
+            nshape,
+            nshape,
+            torch_fn=lambda x, w, b: F.layer_norm(x, nshape, w, b),
+        )
+    elif affine == "weight":
+        check_against_torch(
+            lambda x, w: layer_norm(x, normalized, w, eps=1e-3),
+            shape,
+            nshape,
+            torch_fn=lambda x, w: F.layer_norm(x, nshape, w, eps=1e-3),
+        )
+    else:
+        check_against_torch(
+            lambda x: layer_norm(x, normalized), shape, torch_fn=lambda x: F.layer_norm(x, nshape)
+        )
+
+
+def test_layer_norm_float32_and_gradcheck():
+    check_against_torch(
+        lambda x, w, b: layer_norm(x, (16,), w, b),
+        (5, 16),
+        (16,),
+        (16,),
+        torch_fn=lambda x, w, b: F.layer_norm(x, (16,), w, b),
+        dtype="float32",
+        gradgrad=False,
+    )
+    rng = np.random.default_rng(4)
+    xs = [cr.tensor(rng.standard_normal(s), requires_grad=True) for s in [(3, 4), (4,), (4,)]]
+    fn = lambda x, w, b: layer_norm(x, 4, w, b)  # noqa: E731
+    assert cr.autograd.gradcheck(fn, xs)
+    assert cr.autograd.gradgradcheck(fn, xs)
+
+
+def test_layer_norm_errors():
+    with pytest.raises(
+        ValueError,
+        match=r"normalized_shape=\[5\] expects input of shape "
+        r"\(\*, 5\), got \(3, 4\)",
+    ):
+        layer_norm(cr.tensor(np.zeros((3, 4))), 5)
+    with pytest.raises(ValueError, match=r"weight must have shape \(4,\), got \(3,\)"):
+        layer_norm(cr.tensor(np.zeros((3, 4))), 4, cr.tensor(np.ones(3)))
+
+
+# ------------------------------------------------------------------ group_norm
+@pytest.mark.parametrize(
+    "shape,groups", [((4, 6, 5), 3), ((2, 4, 3, 3), 2), ((3, 4), 4), ((2, 6, 2, 2), 1)]
+)
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_norm_matches_torch(shape, groups, affine):
+    C = shape[1]
+    if affine:
+        check_against_torch(
+            lambda x, w, b: group_norm(x, groups, w, b),
+            shape,
+            (C,),
+            (C,),
+            torch_fn=lambda x, w, b: F.group_norm(x, groups, w, b),
+        )
+    else:
+        check_against_torch(
+            lambda x: group_norm(x, groups, eps=1e-2),
+            shape,
+            torch_fn=lambda x: F.group_norm(x, groups, eps=1e-2),
+        )
+
+
+def test_group_norm_float32_and_gradcheck():
+    check_against_torch(
+        lambda x, w, b: group_norm(x, 2, w, b),
+        (4, 6, 7),
+        (6,),
+        (6,),
+        torch_fn=lambda x, w, b: F.group_norm(x, 2, w, b),
+        dtype="float32",
+        gradgrad=False,
+    )
+    rng = np.random.default_rng(5)
+    xs = [cr.tensor(rng.standard_normal(s), requires_grad=True) for s in [(2, 4, 3), (4,), (4,)]]
+    fn = lambda x, w, b: group_norm(x, 2, w, b)  # noqa: E731
+    assert cr.autograd.gradcheck(fn, xs)
+    assert cr.autograd.gradgradcheck(fn, xs)
+
+
+def test_group_norm_errors():
+    with pytest.raises(ValueError, match=r"6 channels cannot be split into 4 groups"):
+        group_norm(cr.tensor(np.zeros((2, 6, 3))), 4)
+    with pytest.raises(ValueError, match=r"bias must have shape \(6,\), got \(2,\)"):
+        group_norm(cr.tensor(np.zeros((2, 6, 3))), 3, None, cr.tensor(np.ones(2)))

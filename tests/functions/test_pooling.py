@@ -1,0 +1,151 @@
+"""max_pool2d, avg_pool2d and adaptive_avg_pool2d against torch: values, gradients (ties
+routed to the first maximum), second derivatives, indices, ceil_mode, gradcheck, errors."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import assert_close, check_against_torch, check_gradcheck
+
+import chainrule as cr
+from chainrule.functions.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+
+DTYPES = ["float64", "float32"]
+
+MAX_CASES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=(2, 3), stride=(1, 2)),
+    dict(kernel_size=3, stride=1, dilation=2, padding=1),
+    dict(kernel_size=2, ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=2, stride=3),  # gaps between windows
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", MAX_CASES)
+def test_max_pool2d_matches_torch(kw, dtype):
+    check_against_torch(
+        lambda x: max_pool2d(x, **kw),
+        (2, 3, 7, 6),
+        torch_fn=lambda x: F.max_pool2d(x, **kw),
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("kw", MAX_CASES)
+def test_max_pool2d_ties_go_to_the_first_maximum(kw):
+    """Zero borders (as in padded MNIST) and small integers make exact ties everywhere."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 3, size=(2, 3, 7, 6)).astype(np.float64)
+    x[:, :, :2] = 0
+    check_against_torch(lambda t: max_pool2d(t, **kw), x, torch_fn=lambda t: F.max_pool2d(t, **kw))
+    _, i = max_pool2d(cr.tensor(x), return_indices=True, **kw)
+    _, it = F.max_pool2d(torch.tensor(x), return_indices=True, **kw)
+    assert i.dtype == cr.int64
+    np.testing.assert_array_equal(i.data, it.numpy())
+
+
+def test_max_pool2d_after_relu_on_channels_last_input():
+    """The layout a conv produces (NCHW view of NHWC memory) with all-zero windows."""
+    x = np.maximum(np.random.default_rng(2).standard_normal((2, 5, 6, 4)), 0).transpose(0, 3, 1, 2)
+    check_against_torch(lambda t: max_pool2d(t, 2), x, torch_fn=lambda t: F.max_pool2d(t, 2))
+
+
+def test_max_pool2d_nan_propagates_like_torch():
+    x = np.arange(2 * 4 * 4, dtype=np.float64).reshape(1, 2, 4, 4)
+    x[0, 0, 0, 1] = np.nan
+    x[0, 1, 2, 2] = x[0, 1, 3, 3] = np.nan
+    y, i = max_pool2d(cr.tensor(x), 2, return_indices=True)
+    yt, it = F.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    assert_close(y.data, yt)
+    np.testing.assert_array_equal(i.data, it.numpy())
+
+
+def test_max_pool2d_unbatched():
+    check_against_torch(
+        lambda x: max_pool2d(x, 2, return_indices=True)[0],
+        (3, 4, 5),
+        torch_fn=lambda x: F.max_pool2d(x, 2, return_indices=True)[0],
+    )
+
+
+AVG_CASES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 0)),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    dict(kernel_size=2, divisor_override=3),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", AVG_CASES)
+def test_avg_pool2d_matches_torch(kw, dtype):
+    check_against_torch(
+        lambda x: avg_pool2d(x, **kw),
+        (2, 3, 7, 6),
+        torch_fn=lambda x: F.avg_pool2d(x, **kw),
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", [1, (3, 3), (2, 3), (4, 5), (None, 4), (7, 6), (5, 1)])
+def test_adaptive_avg_pool2d_matches_torch(size, dtype):
+    check_against_torch(
+        lambda x: adaptive_avg_pool2d(x, size),
+        (2, 3, 7, 6),
+        torch_fn=lambda x: F.adaptive_avg_pool2d(x, size),
+        dtype=dtype,
+    )
+
+
+def test_adaptive_avg_pool2d_unbatched():
+    check_against_torch(
+        lambda x: adaptive_avg_pool2d(x, (2, 3)),
+        (3, 5, 7),
+        torch_fn=lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+    )
+
+
+def test_gradcheck_pools():
+    check_gradcheck(lambda x: max_pool2d(x, 3, stride=2, padding=1), (1, 2, 5, 4))
+    check_gradcheck(
+        lambda x: avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False), (1, 2, 5, 4)
+    )
+    check_gradcheck(lambda x: adaptive_avg_pool2d(x, (2, 3)), (1, 2, 5, 4))
+
+
+def _x(shape):
+    return cr.tensor(np.zeros(shape))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: max_pool2d(_x((2, 3)), 2),
+            r"max_pool2d: expected a 3-D .* or 4-D .* got shape \(2, 3\)",
+        ),
+        (lambda: avg_pool2d(_x((1, 2, 3, 4, 5)), 2), r"avg_pool2d: expected a 3-D"),
+        (lambda: max_pool2d(_x((1, 1, 4, 4)), 2, padding=2), r"at most half of the effective"),
+        (lambda: max_pool2d(_x((1, 1, 2, 2)), 3), r"output size is too small"),
+        (lambda: max_pool2d(_x((1, 1, 4, 4)), (2, 2, 2)), r"kernel_size must be an int or 2"),
+        (lambda: max_pool2d(_x((1, 1, 4, 4)), 0), r"must be positive"),
+        (lambda: adaptive_avg_pool2d(_x((1, 1, 4, 4)), (0, 2)), r"positive output_size"),
+    ],
+)
+def test_bad_input_raises(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_integer_input_raises():
+    with pytest.raises(TypeError, match="max_pool2d: expected a floating-point input, got int64"):
+        max_pool2d(cr.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2)

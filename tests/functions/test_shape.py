@@ -1,0 +1,250 @@
+"""Shape ops against torch: the numbers move, and the gradient must move back with them."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import check_against_torch, check_gradcheck
+
+import chainrule as cr
+
+DTYPES = ["float64", "float32"]
+
+
+def _squared(f):
+    """f(x) * f(x): makes the second derivative non-zero, so double backward is exercised."""
+    return lambda *xs: f(*xs) * f(*xs)
+
+
+UNARY = [
+    ("reshape", (2, 3, 4), lambda t: t.reshape(4, -1)),
+    ("reshape_tuple", (2, 3, 4), lambda t: t.reshape((-1, 2, 3))),
+    ("reshape_scalar", (), lambda t: t.reshape(1, 1)),
+    ("reshape_to_scalar", (1, 1), lambda t: t.reshape(())),
+    ("reshape_empty", (2, 0, 3), lambda t: t.reshape(-1, 3)),
+    ("view", (2, 3, 4), lambda t: t.view(-1)),
+    ("view_as", (2, 3, 4), lambda t: t.view(6, 4)),
+    ("flatten", (2, 3, 4, 5), lambda t: t.flatten()),
+    ("flatten_mid", (2, 3, 4, 5), lambda t: t.flatten(1, 2)),
+    ("flatten_neg", (2, 3, 4, 5), lambda t: t.flatten(-3, -2)),
+    ("flatten_start", (2, 3, 4), lambda t: t.flatten(1)),
+    ("flatten_scalar", (), lambda t: t.flatten()),
+    ("flatten_empty", (2, 0, 3), lambda t: t.flatten(1)),
+    ("transpose", (2, 3, 4), lambda t: t.transpose(0, 2)),
+    ("transpose_neg", (2, 3, 4), lambda t: t.transpose(-1, -2)),
+    ("transpose_same", (2, 3), lambda t: t.transpose(1, 1)),
+    ("transpose_1d", (5,), lambda t: t.transpose(0, -1)),
+    ("swapaxes", (2, 3, 4), lambda t: t.swapaxes(0, 1)),
+    ("t", (3, 4), lambda t: t.t()),
+    ("T", (2, 3, 4), lambda t: t.T if isinstance(t, cr.Tensor) else t.permute(2, 1, 0)),
+    ("T_2d", (3, 4), lambda t: t.T),
+    ("T_1d", (4,), lambda t: t.T),
+    ("mT", (2, 3, 4), lambda t: t.mT),
+    ("permute", (2, 3, 4, 5), lambda t: t.permute(2, 0, 3, 1)),
+    ("permute_neg", (2, 3, 4), lambda t: t.permute(-1, 0, 1)),
+    ("permute_tuple", (2, 3, 4), lambda t: t.permute((1, 2, 0))),
+    ("unsqueeze0", (3, 4), lambda t: t.unsqueeze(0)),
+    ("unsqueeze_end", (3, 4), lambda t: t.unsqueeze(2)),
+    ("unsqueeze_neg", (3, 4), lambda t: t.unsqueeze(-1)),
+    ("unsqueeze_scalar", (), lambda t: t.unsqueeze(0)),
+    ("squeeze", (1, 3, 1, 4), lambda t: t.squeeze()),
+    ("squeeze_dim", (1, 3, 1, 4), lambda t: t.squeeze(2)),
+    ("squeeze_neg", (3, 1), lambda t: t.squeeze(-1)),
+    ("squeeze_not_one", (1, 3, 1, 4), lambda t: t.squeeze(1)),
+    ("squeeze_tuple", (1, 3, 1, 4), lambda t: t.squeeze((0, 2))),
+    ("squeeze_scalar", (), lambda t: t.squeeze()),
+    ("expand", (3, 1), lambda t: t.expand(3, 4)),
+    ("expand_neg", (3, 1), lambda t: t.expand(2, -1, 5)),
+    ("expand_tuple", (1, 4), lambda t: t.expand((3, 4))),
+    ("expand_scalar", (), lambda t: t.expand(2, 3)),
+    ("expand_empty", (1, 3), lambda t: t.expand(0, 3)),
+    ("broadcast_to", (4,), lambda t: t.broadcast_to((2, 3, 4))),
+    ("split_int", (7, 3), lambda t: t.split(3)[2]),
+    ("split_int_dim", (2, 7), lambda t: t.split(2, dim=1)[1]),
+    ("split_list", (7, 3), lambda t: t.split([2, 0, 5])[2]),
+    ("split_list_neg", (2, 6), lambda t: t.split([1, 5], -1)[0]),
+    ("chunk", (7, 3), lambda t: t.chunk(3)[2]),
+    ("chunk_dim", (3, 6), lambda t: t.chunk(4, 1)[1]),
+    ("chunk_more_than_size", (2, 3), lambda t: t.chunk(5)[1]),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shape,f", UNARY, ids=[u[0] for u in UNARY])
+def test_unary_shape_ops(name, shape, f, dtype):
+    check_against_torch(_squared(f), shape, dtype=dtype)
+
+
+SEQUENCES = {
+    "split_int": (lambda t: t.split(3), (7, 3)),
+    "split_list": (lambda t: t.split([2, 0, 5]), (7, 3)),
+    "split_dim": (lambda t: t.split(4, dim=-1), (2, 10)),
+    "chunk": (lambda t: t.chunk(3), (7, 3)),
+    "chunk_even": (lambda t: t.chunk(2, 1), (3, 6)),
+    "chunk_small": (lambda t: t.chunk(4), (2, 3)),
+    "chunk_six": (lambda t: t.chunk(4), (6, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(SEQUENCES))
+def test_split_and_chunk_give_torchs_pieces(name):
+    f, shape = SEQUENCES[name]
+    x = np.random.default_rng(0).standard_normal(shape)
+    ours, ref = f(cr.tensor(x)), f(torch.tensor(x))
+    assert [p.shape for p in ours] == [tuple(p.shape) for p in ref]
+    for p, q in zip(ours, ref):
+        np.testing.assert_array_equal(p.data, q.numpy())
+    # every piece contributes its own gradient
+    weights = [np.full(tuple(q.shape), i + 1.0) for i, q in enumerate(ref)]
+
+    def weighted(t, const):
+        return sum((p * p * const(w)).sum() for p, w in zip(f(t), weights))
+
+    check_against_torch(
+        lambda t: weighted(t, cr.tensor), x, torch_fn=lambda t: weighted(t, torch.from_numpy)
+    )
+
+
+def _cat(fn):
+    return lambda *xs: fn(xs[0], xs[1:])
+
+
+CAT = [
+    ("cat0", lambda mod, xs: mod.cat(xs), [(2, 3), (4, 3), (1, 3)]),
+    ("cat1", lambda mod, xs: mod.cat(xs, dim=1), [(2, 3), (2, 1), (2, 5)]),
+    ("cat_neg", lambda mod, xs: mod.cat(xs, -1), [(2, 3, 1), (2, 3, 2)]),
+    ("cat_empty_piece", lambda mod, xs: mod.cat(xs, 0), [(0, 3), (2, 3)]),
+    ("cat_one", lambda mod, xs: mod.cat(xs, 0), [(2, 3)]),
+    ("cat_legacy_empty_1d", lambda mod, xs: mod.cat(xs, 1), [(2, 3), (0,)]),
+    ("stack0", lambda mod, xs: mod.stack(xs), [(2, 3), (2, 3), (2, 3)]),
+    ("stack_mid", lambda mod, xs: mod.stack(xs, 1), [(2, 3), (2, 3)]),
+    ("stack_end", lambda mod, xs: mod.stack(xs, -1), [(2, 3), (2, 3)]),
+    ("stack_scalars", lambda mod, xs: mod.stack(xs), [(), (), ()]),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,f,shapes", CAT, ids=[c[0] for c in CAT])
+def test_cat_stack(name, f, shapes, dtype):
+    def run(mod):
+        return _squared(lambda *xs: f(mod, list(xs)))
+
+    check_against_torch(run(cr), *shapes, torch_fn=run(torch), dtype=dtype)
+
+
+PADS = [
+    ((3, 4), (1, 2)),
+    ((3, 4), (1, 1, 2, 0)),
+    ((2, 3, 4), (0, 0, 0, 0, 1, 1)),
+    ((3, 4), (-1, 2)),
+    ((3, 5), (-1, -2, 1, -1)),
+    ((4,), (2, 3)),
+    ((2, 0), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("value", [0.0, -1.5])
+@pytest.mark.parametrize("shape,widths", PADS)
+def test_pad(shape, widths, value, dtype):
+    check_against_torch(
+        _squared(lambda t: cr.pad(t, widths, value=value)),
+        shape,
+        dtype=dtype,
+        torch_fn=_squared(lambda t: F.pad(t, widths, value=value)),
+    )
+
+
+def test_view_shares_gradient_closed_form():
+    # y = x.T @ x.T summed; independent check: d/dx sum(x.T) = ones
+    x = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    x.T.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones((2, 3)))
+
+
+GRADCHECK = {
+    "reshape": (lambda t: t.reshape(-1, 2), (2, 3, 2)),
+    "permute": (lambda t: t.permute(2, 0, 1), (2, 3, 2)),
+    "expand": (lambda t: t.expand(2, 3, 4) * t.expand(2, 3, 4), (3, 1)),
+    "squeeze": (lambda t: t.squeeze(1).unsqueeze(0), (2, 1, 3)),
+    "split": (lambda t: t.split([1, 2], 1)[1] ** 2, (2, 3)),
+    "pad": (lambda t: cr.pad(t, (1, -1, 0, 2)) ** 2, (2, 3)),
+    "stack": (lambda a, b: cr.stack([a, b * a], 1), (2, 3), (2, 3)),
+    "cat": (lambda a, b: cr.cat([a * a, b], -1), (2, 3), (2, 1)),
+}
+
+
+@pytest.mark.parametrize("name", list(GRADCHECK))
+def test_gradcheck(name):
+    f, *shapes = GRADCHECK[name]
+    check_gradcheck(f, *shapes)
+
+
+# ------------------------------------------------------------------ bad input
+def test_invalid_reshape_names_shape_and_size():
+    with pytest.raises(ValueError, match=r"reshape: shape \(4, 4\) is invalid for input of size 6"):
+        cr.zeros(2, 3).reshape(4, 4)
+    with pytest.raises(ValueError, match=r"reshape: shape \(4, -1\) is invalid for input of size"):
+        cr.zeros(2, 3).reshape(4, -1)
+    with pytest.raises(ValueError, match=r"reshape: only one dimension can be -1"):
+        cr.zeros(2, 3).reshape(-1, -1)
+
+
+def test_cat_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"cat: .*\(2, 3\).*\(2, 4\)"):
+        cr.cat([cr.zeros(2, 3), cr.zeros(2, 4)], dim=0)
+    with pytest.raises(ValueError, match=r"cat: .*\(2, 3\).*\(2, 3, 1\)"):
+        cr.cat([cr.zeros(2, 3), cr.zeros(2, 3, 1)])
+
+
+def test_stack_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"stack: .*\(2, 3\).*\(3, 2\)"):
+        cr.stack([cr.zeros(2, 3), cr.zeros(3, 2)])
+
+
+@pytest.mark.parametrize(
+    "op,call,rng",
+    [
+        ("transpose", lambda x: x.transpose(0, 3), r"-3\.\.2"),
+        ("permute", lambda x: x.permute(0, 1, 5), r"-3\.\.2"),
+        ("unsqueeze", lambda x: x.unsqueeze(4), r"-4\.\.3"),
+        ("squeeze", lambda x: x.squeeze(-4), r"-3\.\.2"),
+        ("flatten", lambda x: x.flatten(3), r"-3\.\.2"),
+        ("cat", lambda x: cr.cat([x, x], 3), r"-3\.\.2"),
+        ("stack", lambda x: cr.stack([x, x], -5), r"-4\.\.3"),
+        ("split", lambda x: x.split(1, 3), r"-3\.\.2"),
+        ("chunk", lambda x: x.chunk(2, -4), r"-3\.\.2"),
+    ],
+)
+def test_out_of_range_dim(op, call, rng):
+    with pytest.raises(IndexError, match=rf"{op}: dim -?\d is out of range .*\(expected {rng}\)"):
+        call(cr.zeros(2, 3, 4))
+
+
+def test_expand_mismatch_names_shapes():
+    with pytest.raises(ValueError, match=r"broadcast_to: .*\(3, 2\).*\(3, 4\)"):
+        cr.zeros(3, 2).expand(3, 4)
+
+
+def test_expand_minus_one_in_a_new_dimension_raises():
+    with pytest.raises(ValueError, match=r"broadcast_to: -1 .* \(3, 1\) to \(-1, 3, 4\)"):
+        cr.zeros(3, 1).expand(-1, 3, 4)
+
+
+def test_split_sizes_must_sum_to_the_dimension():
+    with pytest.raises(
+        ValueError,
+        match=r"split: sizes \[2, 2\] sum to 4, but dimension 0 has "
+        r"size 5",
+    ):
+        cr.zeros(5).split([2, 2])
+
+
+def test_pad_too_many_widths():
+    with pytest.raises(ValueError, match=r"pad: padding \(1, 1, 1, 1\) .*\(3,\)"):
+        cr.pad(cr.zeros(3), (1, 1, 1, 1))
+
+
+def test_permute_repeated_dim():
+    with pytest.raises(ValueError, match=r"permute: dims \(0, 0\) repeat"):
+        cr.zeros(2, 3).permute(0, 0)

@@ -1,0 +1,161 @@
+"""Constructors against torch: values, shapes and default dtypes."""
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+
+def _same(ours, ref):
+    assert str(ours.dtype) == str(ref.dtype).replace("torch.", ""), (ours.dtype, ref.dtype)
+    assert ours.shape == tuple(ref.shape)
+    np.testing.assert_array_equal(ours.data, ref.numpy())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [1.5, 3, True, [1.0, 2.0], [[1, 2], [3, 4]], [True, False], [[0.1, 0.2, 0.3]], []],
+)
+def test_tensor_default_dtypes_match_torch(data):
+    _same(cr.tensor(data), torch.tensor(data))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool"])
+def test_tensor_with_dtype(dtype):
+    data = [[0.0, 1.0], [2.0, 0.7]] if dtype != "bool" else [[True, False]]
+    _same(
+        cr.tensor(data, dtype=getattr(cr, dtype)), torch.tensor(data, dtype=getattr(torch, dtype))
+    )
+
+
+def test_tensor_float64_is_not_rounded_through_float32():
+    assert cr.tensor(0.1, dtype=cr.float64).item() == 0.1
+    assert cr.tensor([0.7, 1e-300], dtype=cr.float64).tolist() == [0.7, 1e-300]
+
+
+def test_tensor_keeps_ndarray_dtype_and_copies():
+    a = np.array([1.0, 2.0])
+    t = cr.tensor(a)
+    assert t.dtype == np.float64
+    a[0] = 5.0
+    assert t.tolist() == [1.0, 2.0]
+
+
+def test_tensor_requires_grad():
+    t = cr.tensor([1.0, 2.0], requires_grad=True)
+    assert t.requires_grad and t.is_leaf and t.grad is None and t.grad_fn is None
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty"])
+@pytest.mark.parametrize("size", [(), (0,), (3,), (2, 3)])
+def test_zeros_ones_empty(name, size):
+    ours = getattr(cr, name)(*size)
+    ref = getattr(torch, name)(size)
+    assert ours.shape == tuple(ref.shape) and ours.dtype == np.float32
+    if name != "empty":
+        _same(ours, ref)
+    assert getattr(cr, name)(size).shape == size  # a tuple works too
+
+
+def test_zeros_dtype_and_requires_grad():
+    _same(cr.zeros(2, 3, dtype=cr.int64), torch.zeros(2, 3, dtype=torch.int64))
+    assert cr.ones(2, requires_grad=True).requires_grad
+
+
+@pytest.mark.parametrize("value", [2.5, 3, True])
+def test_full_infers_dtype_like_torch(value):
+    _same(cr.full((2, 3), value), torch.full((2, 3), value))
+    _same(cr.full((2,), value, dtype=cr.float64), torch.full((2,), value, dtype=torch.float64))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(5,), (2, 9), (2, 9, 3), (5, 0, -1), (0.0, 1.0, 0.25), (0, 2.5), (1, 1)],
+)
+def test_arange(args):
+    _same(cr.arange(*args), torch.arange(*args))
+
+
+def test_arange_dtype():
+    _same(cr.arange(0, 5, dtype=cr.float64), torch.arange(0, 5, dtype=torch.float64))
+    with pytest.raises(ValueError, match="step"):
+        cr.arange(0, 5, 0)
+
+
+@pytest.mark.parametrize("args", [(0, 1, 5), (-2.0, 3.0, 7), (1, 1, 1), (0, 1, 0)])
+def test_linspace(args):
+    ours, ref = cr.linspace(*args), torch.linspace(*args)
+    assert ours.dtype == np.float32 and ours.shape == tuple(ref.shape)
+    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("args", [(3,), (2, 4), (4, 2), (0,)])
+def test_eye(args):
+    _same(cr.eye(*args), torch.eye(*args))
+    _same(cr.eye(*args, dtype=cr.float64), torch.eye(*args, dtype=torch.float64))
+
+
+def test_rand_randn_shapes_dtypes_and_ranges():
+    cr.manual_seed(0)
+    u, n = cr.rand(2000), cr.randn(2, 1000)
+    assert u.dtype == np.float32 and n.dtype == np.float32 and n.shape == (2, 1000)
+    assert 0.0 <= u.data.min() and u.data.max() < 1.0
+    assert abs(u.data.mean() - 0.5) < 0.05
+    assert abs(n.data.mean()) < 0.1 and abs(n.data.std() - 1.0) < 0.1
+    assert cr.randn(3, dtype=cr.float64).dtype == np.float64
+    assert cr.rand((2, 3)).shape == (2, 3)
+    assert cr.randn(3, requires_grad=True).requires_grad
+
+
+@pytest.mark.parametrize(
+    "args, low, high", [((10, (500,)), 0, 10), ((3, 7, (500,)), 3, 7), ((-2, 2, (4, 5)), -2, 2)]
+)
+def test_randint(args, low, high):
+    r = cr.randint(*args)
+    assert r.dtype == np.int64 and r.shape == args[-1]
+    assert r.data.min() >= low and r.data.max() < high
+    if r.numel() >= 500:
+        assert set(r.tolist()) == set(range(low, high))  # every value is reachable
+
+
+def test_randint_keyword_size_and_bad_range():
+    assert cr.randint(0, 5, size=(3,)).shape == (3,)
+    with pytest.raises(ValueError, match="high"):
+        cr.randint(5, 5, (3,))
+
+
+def test_manual_seed_reproduces():
+    draws = []
+    for _ in range(2):
+        cr.manual_seed(123)
+        draws.append((cr.rand(4).tolist(), cr.randn(3).tolist(), cr.randint(0, 100, (5,)).tolist()))
+    assert draws[0] == draws[1]
+    cr.manual_seed(124)
+    assert cr.rand(4).tolist() != draws[0][0]
+
+
+def test_like_constructors():
+    x = cr.tensor([[1.0, 2.0, 3.0]], dtype=cr.float64)
+    i = cr.tensor([1, 2])
+    _same(cr.zeros_like(x), torch.zeros_like(torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.float64)))
+    _same(cr.ones_like(i), torch.ones_like(torch.tensor([1, 2])))
+    _same(
+        cr.ones_like(i, dtype=cr.float32),
+        torch.ones_like(torch.tensor([1, 2]), dtype=torch.float32),
+    )
+    r = cr.randn_like(x)
+    assert r.shape == x.shape and r.dtype == np.float64
+    assert cr.zeros_like(x, requires_grad=True).requires_grad
+
+
+def test_negative_size_raises():
+    with pytest.raises(ValueError, match="negative"):
+        cr.zeros(2, -1)
+
+
+def test_random_floats_refuse_integer_dtypes():
+    with pytest.raises(TypeError, match="randn.*int64"):
+        cr.randn_like(cr.tensor([1, 2]))
+    with pytest.raises(TypeError, match="rand.*int32"):
+        cr.rand(3, dtype=cr.int32)

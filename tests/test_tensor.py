@@ -1,0 +1,227 @@
+"""Tensor attributes, conversions, dtype promotion, in-place ops and bad-input errors."""
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+DATA = [[1.0, -2.0, 3.0], [4.0, 5.5, -6.0]]
+
+
+def _dt(t):
+    return str(t.dtype).replace("torch.", "")
+
+
+# ------------------------------------------------------------------ attributes
+def test_attributes_match_torch():
+    x, xt = cr.tensor(DATA), torch.tensor(DATA)
+    assert isinstance(x.data, np.ndarray)
+    assert x.shape == tuple(xt.shape) == x.size()
+    assert x.ndim == xt.ndim and x.numel() == xt.numel() and len(x) == len(xt)
+    assert x.size(1) == xt.size(1) and x.size(-1) == xt.size(-1)
+    assert _dt(x) == _dt(xt)
+    assert x.T.shape == tuple(xt.T.shape)
+    np.testing.assert_array_equal(x.T.data, xt.T.numpy())
+    assert x.tolist() == xt.tolist()
+    assert cr.tensor([[2.5]]).item() == torch.tensor([[2.5]]).item() == 2.5
+    assert isinstance(cr.tensor(3).item(), int)
+    np.testing.assert_array_equal(x.numpy(), xt.numpy())
+
+
+def test_numpy_shares_memory_and_refuses_requires_grad():
+    x = cr.tensor([1.0, 2.0])
+    x.numpy()[0] = 7.0
+    assert x.tolist() == [7.0, 2.0]
+    w = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        w.numpy()
+    assert w.detach().numpy().tolist() == [1.0]
+
+
+def test_item_and_len_errors():
+    with pytest.raises(ValueError, match=r"\(2, 3\)"):
+        cr.tensor(DATA).item()
+    with pytest.raises(TypeError, match="0-d"):
+        len(cr.tensor(1.0))
+
+
+def test_leaf_and_grad_fn():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    c = cr.tensor([1.0, 2.0])
+    y = x * 2
+    assert x.is_leaf and c.is_leaf and not y.is_leaf
+    assert y.requires_grad and y.grad_fn is not None and x.grad_fn is None
+    assert not (c * 2).requires_grad and (c * 2).is_leaf
+    with cr.no_grad():
+        z = x * 2
+    assert z.is_leaf and not z.requires_grad and z.grad_fn is None
+
+
+def test_detach_shares_data_and_leaves_graph():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    d = y.detach()
+    assert not d.requires_grad and d.is_leaf and d.grad_fn is None
+    d.data[0] = 100.0
+    assert y.data[0] == 100.0  # same memory, as in torch
+
+
+def test_requires_grad_():
+    x = cr.tensor([1.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    x.requires_grad_(False)
+    assert not x.requires_grad
+    x.requires_grad = True
+    assert x.requires_grad
+
+
+@pytest.mark.parametrize("dtype", [cr.int64, cr.int32, cr.bool])
+def test_requires_grad_on_non_float_names_dtype(dtype):
+    with pytest.raises(TypeError, match=str(dtype)):
+        cr.tensor([1, 0], dtype=dtype, requires_grad=True)
+    with pytest.raises(TypeError, match=str(dtype)):
+        cr.tensor([1, 0], dtype=dtype).requires_grad_()
+
+
+def test_clone_is_a_copy_in_the_graph():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    c = x.clone()
+    c.data[0] = 9.0
+    assert x.tolist() == [1.0, 2.0]
+    (c * cr.tensor([3.0, 4.0])).sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_repr_like_torch():
+    assert repr(cr.tensor([1.0, 2.0])) == repr(torch.tensor([1.0, 2.0]))
+    assert repr(cr.tensor([1, 2])) == repr(torch.tensor([1, 2]))
+    assert repr(cr.zeros(0)) == repr(torch.zeros(0))
+    assert repr(cr.tensor([1.0, 2.0], requires_grad=True)) == repr(
+        torch.tensor([1.0, 2.0], requires_grad=True)
+    )
+    assert "dtype=float64" in repr(cr.tensor([1.0], dtype=cr.float64))
+    assert "grad_fn=" in repr(cr.tensor([1.0], requires_grad=True) * 2)
+    assert repr(cr.tensor(2.0)) == "tensor(2.)"
+
+
+# ------------------------------------------------------------------ dtype promotion
+PROMOTIONS = [
+    ("int64", "int32"),
+    ("int32", "int32"),
+    ("float32", "float64"),
+    ("float32", "float32"),
+    ("bool", "int64"),
+    ("int32", "float64"),
+]
+
+
+@pytest.mark.parametrize("a, b", PROMOTIONS)
+@pytest.mark.parametrize("op", ["__add__", "__mul__", "__sub__"])
+def test_tensor_tensor_promotion_follows_numpy(a, b, op):
+    x = cr.tensor([1, 0, 1], dtype=getattr(cr, a))
+    y = cr.tensor([1, 1, 0], dtype=getattr(cr, b))
+    ref = getattr(np.array([1, 0, 1], dtype=a), op)(np.array([1, 1, 0], dtype=b))
+    out = getattr(x, op)(y)
+    assert out.dtype == ref.dtype
+    np.testing.assert_array_equal(out.data, ref)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "float32", "float64"])
+@pytest.mark.parametrize("scalar", [2, 2.5])
+def test_python_scalar_with_tensor_like_torch(dtype, scalar):
+    x, xt = (
+        cr.tensor([1, 2], dtype=getattr(cr, dtype)),
+        torch.tensor([1, 2], dtype=getattr(torch, dtype)),
+    )
+    for f in (
+        lambda t: t * scalar,
+        lambda t: scalar + t,
+        lambda t: t - scalar,
+        lambda t: t / scalar,
+    ):
+        out, ref = f(x), f(xt)
+        assert _dt(out) == _dt(ref), (dtype, scalar)
+        np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-6)
+
+
+def test_int_division_is_true_division_float32():
+    out = cr.tensor([1, 3]) / cr.tensor([2, 2])
+    assert out.dtype == np.float32 and out.tolist() == [0.5, 1.5]
+
+
+# ------------------------------------------------------------------ in-place ops without grad
+def test_inplace_ops_values_and_identity():
+    x = cr.tensor([1.0, 2.0, 3.0])
+    xt = torch.tensor([1.0, 2.0, 3.0])
+    for f in (
+        lambda t: t.add_(2),
+        lambda t: t.sub_(0.5),
+        lambda t: t.mul_(3),
+        lambda t: t.div_(2),
+        lambda t: t.add_(torch.ones(3) if isinstance(t, torch.Tensor) else cr.ones(3), alpha=2),
+    ):
+        assert f(x) is x
+        f(xt)
+        np.testing.assert_allclose(x.data, xt.numpy())
+    y = x
+    x += 1
+    x *= 2
+    x -= 3
+    x /= 4
+    assert x is y
+    xt += 1
+    xt *= 2
+    xt -= 3
+    xt /= 4
+    np.testing.assert_allclose(x.data, xt.numpy())
+    assert x.zero_() is x and x.tolist() == [0.0, 0.0, 0.0]
+    assert x.fill_(1.5).tolist() == [1.5] * 3
+    assert x.copy_(cr.tensor([4.0, 5.0, 6.0])).tolist() == [4.0, 5.0, 6.0]
+    x[1:] = 0.0
+    assert x.tolist() == [4.0, 0.0, 0.0]
+
+
+def test_inplace_bumps_version():
+    x = cr.tensor([1.0, 2.0])
+    v = x._version[0]
+    x.add_(1)
+    x[0] = 3.0
+    assert x._version[0] == v + 2
+
+
+def test_inplace_broadcast_error_names_shapes():
+    x = cr.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        x.add_(cr.ones(3))
+
+
+# ------------------------------------------------------------------ bad inputs
+@pytest.mark.parametrize("dim", [5, -4, 2])
+def test_size_out_of_range_names_dim_and_range(dim):
+    x = cr.tensor(DATA)
+    with pytest.raises(IndexError, match=rf"size: dim {dim} .*-2\.\.1"):
+        x.size(dim)
+
+
+def test_reduction_dim_out_of_range():
+    with pytest.raises(IndexError, match=r"sum: dim 3 .*-2\.\.1"):
+        cr.tensor(DATA).sum(dim=3)
+
+
+def test_inplace_on_leaf_requiring_grad():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    for f in (
+        lambda: x.add_(1),
+        lambda: x.mul_(2),
+        lambda: x.zero_(),
+        lambda: x.__setitem__(0, 1.0),
+    ):
+        with pytest.raises(RuntimeError, match="leaf"):
+            f()
+    assert x.tolist() == [1.0, 2.0]
+    with cr.no_grad():
+        x.add_(1)
+        x[0] = 10.0
+        x.mul_(2)
+    assert x.tolist() == [20.0, 6.0] and x.requires_grad and x.is_leaf
