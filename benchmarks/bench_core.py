@@ -45,9 +45,11 @@ def compare(name, cr_step, torch_step, rounds, steps, warmup=20):
         theirs += timed_block(torch_step, steps)
     a, b = statistics.median(ours), statistics.median(theirs)
     q = lambda xs: (np.percentile(xs, 25) * 1e3, np.percentile(xs, 75) * 1e3)  # noqa: E731
-    print(f"{name:<34} chainrule {a * 1e3:8.3f} ms [{q(ours)[0]:.3f}-{q(ours)[1]:.3f}]   "
-          f"torch {b * 1e3:8.3f} ms [{q(theirs)[0]:.3f}-{q(theirs)[1]:.3f}]   "
-          f"ratio {a / b:5.2f}")
+    print(
+        f"{name:<34} chainrule {a * 1e3:8.3f} ms [{q(ours)[0]:.3f}-{q(ours)[1]:.3f}]   "
+        f"torch {b * 1e3:8.3f} ms [{q(theirs)[0]:.3f}-{q(theirs)[1]:.3f}]   "
+        f"ratio {a / b:5.2f}"
+    )
     return a / b
 
 
@@ -129,16 +131,24 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--steps", type=int, default=50)
     args = ap.parse_args()
-    print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
-          f"threads), chainrule {cr.__version__}")
+    print(
+        f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
+        f"threads), chainrule {cr.__version__}"
+    )
     r = {}
     r["op"] = op_overhead(args.rounds, args.steps)
-    r["small"] = compare("small MLP 64-128-64-10 b64",
-                         *mlp_steps([64, 128, 64, 10], 64), args.rounds, args.steps * 4)
-    r["large"] = compare("large MLP 784-512-512-10 b128",
-                         *mlp_steps([784, 512, 512, 10], 128), args.rounds, args.steps)
-    print(f"targets: small MLP ≤ 0.60 (got {r['small']:.2f}), "
-          f"large MLP ≤ 0.95 (got {r['large']:.2f})")
+    r["small"] = compare(
+        "small MLP 64-128-64-10 b64", *mlp_steps([64, 128, 64, 10], 64), args.rounds, args.steps * 4
+    )
+    r["large"] = compare(
+        "large MLP 784-512-512-10 b128",
+        *mlp_steps([784, 512, 512, 10], 128),
+        args.rounds,
+        args.steps,
+    )
+    print(
+        f"targets: small MLP ≤ 0.60 (got {r['small']:.2f}), large MLP ≤ 0.95 (got {r['large']:.2f})"
+    )
 
 
 if __name__ == "__main__":

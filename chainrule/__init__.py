@@ -1,13 +1,13 @@
 """chainrule: a readable deep-learning framework on NumPy whose heart is backpropagation.
 
-    import chainrule as cr
-    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    loss = (x * x).sum()
-    loss.backward()          # the chain rule over the recorded graph
-    x.grad                   # tensor([2., 4., 6.])
+import chainrule as cr
+x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+loss = (x * x).sum()
+loss.backward()          # the chain rule over the recorded graph
+x.grad                   # tensor([2., 4., 6.])
 """
 
-from . import autograd, backend
+from . import autograd, backend, data, nn, optim
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     bool_,
@@ -128,6 +128,7 @@ from .functions.shape import (
     transpose,
     unsqueeze,
 )
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor
 
 bool = bool_  # noqa: A001 - torch's dtype names

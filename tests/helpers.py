@@ -44,8 +44,9 @@ def _grads_cr(out, xs, g, create_graph):
 
 def _grads_torch(out, xs, g, create_graph):
     live = [x for x in xs if x.requires_grad]
-    gs = torch.autograd.grad(out, live, torch.from_numpy(g), create_graph=create_graph,
-                             allow_unused=True)
+    gs = torch.autograd.grad(
+        out, live, torch.from_numpy(g), create_graph=create_graph, allow_unused=True
+    )
     it = iter(gs)
     return [next(it) if x.requires_grad else None for x in xs]
 
@@ -56,8 +57,18 @@ def _zeros_if_none(g, x):
     return g.detach().numpy(force=True) if isinstance(g, torch.Tensor) else g.data
 
 
-def check_against_torch(fn, *shapes, torch_fn=None, dtype="float64", low=-2.0, high=2.0,
-                        seed=0, grad=True, gradgrad=True, requires_grad=None):
+def check_against_torch(
+    fn,
+    *shapes,
+    torch_fn=None,
+    dtype="float64",
+    low=-2.0,
+    high=2.0,
+    seed=0,
+    grad=True,
+    gradgrad=True,
+    requires_grad=None,
+):
     """Compare ``fn`` in chainrule and torch (``torch_fn`` if the spelling differs).
 
     ``shapes`` are input shapes, or ndarrays to use as inputs. ``requires_grad`` lists, per
@@ -72,8 +83,9 @@ def check_against_torch(fn, *shapes, torch_fn=None, dtype="float64", low=-2.0, h
     xs_t = [torch.tensor(a, requires_grad=r and grad) for a, r in zip(arrays, requires_grad)]
     out_cr, out_t = fn(*xs_cr), torch_fn(*xs_t)
     assert isinstance(out_cr, cr.Tensor), f"expected a Tensor, got {type(out_cr)}"
-    assert str(out_cr.dtype) == str(out_t.dtype).replace("torch.", ""), \
+    assert str(out_cr.dtype) == str(out_t.dtype).replace("torch.", ""), (
         f"dtype {out_cr.dtype} != torch's {out_t.dtype}"
+    )
     assert_close(out_cr.data, out_t, dtype, "forward")
     if not grad or not out_t.requires_grad:
         return out_cr
@@ -100,13 +112,16 @@ def check_against_torch(fn, *shapes, torch_fn=None, dtype="float64", low=-2.0, h
     else:
         gg_cr = [None] * len(targets_cr)
     for k, (a, b, x) in enumerate(zip(gg_cr, gg_t, targets)):
-        assert_close(_zeros_if_none(a, x), _zeros_if_none(b, x), dtype,
-                     f"second-order grad of differentiable input {k}")
+        assert_close(
+            _zeros_if_none(a, x),
+            _zeros_if_none(b, x),
+            dtype,
+            f"second-order grad of differentiable input {k}",
+        )
     return out_cr
 
 
-def check_gradcheck(fn, *shapes, low=-2.0, high=2.0, seed=0, gradgrad=True, atol=1e-5,
-                    rtol=1e-3):
+def check_gradcheck(fn, *shapes, low=-2.0, high=2.0, seed=0, gradgrad=True, atol=1e-5, rtol=1e-3):
     """chainrule's own finite-difference checks, in float64 (the second oracle)."""
     rng = np.random.default_rng(seed)
     xs = []

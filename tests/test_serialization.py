@@ -285,6 +285,7 @@ def run_writer_and_kill(path, hang_in_fsync, fraction=0.0):
     finally:
         proc.kill()
         proc.wait()
+    lines += [line.split() for line in proc.stdout]  # what it printed before the kill landed
     return lines
 
 
@@ -313,8 +314,11 @@ def test_kill_after_temp_written_keeps_previous_checkpoint(tmp_path):
 @pytest.mark.parametrize("fraction", [0.3, 0.7, 0.95])
 def test_kill_mid_save_leaves_a_complete_checkpoint(tmp_path, fraction):
     path = tmp_path / "ckpt.st"
-    run_writer_and_kill(path, hang_in_fsync=False, fraction=fraction)
-    assert_complete_version(path, {1, 2})
+    lines = run_writer_and_kill(path, hang_in_fsync=False, fraction=fraction)
+    done = {int(w[1]) for w in lines if w[0] == "done"}
+    begun = max(int(w[1]) for w in lines if w[0] == "begin")
+    # a finished save, or the one in progress if its rename landed: never a partial file
+    assert_complete_version(path, done | {begun})
 
 
 def test_dtype_numpy_lacks_is_named(tmp_path):

@@ -50,7 +50,9 @@ def _run_hooks(hooks, g, create_graph):
         r = hook(gt)
         if r is not None:
             if not isinstance(r, Tensor):
-                raise TypeError(f"hook {hook!r} must return a Tensor or None, got {type(r).__name__}")
+                raise TypeError(
+                    f"hook {hook!r} must return a Tensor or None, got {type(r).__name__}"
+                )
             if r.shape != gt.shape:
                 raise ValueError(
                     f"hook {hook!r} changed the gradient's shape from {gt.shape} to {r.shape}"
@@ -59,8 +61,9 @@ def _run_hooks(hooks, g, create_graph):
     return g
 
 
-def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None,
-                 allow_unused=False):
+def run_backward(
+    roots, root_grads, retain_graph=False, create_graph=False, inputs=None, allow_unused=False
+):
     """Backpropagate ``root_grads`` from ``roots``.
 
     With ``inputs=None`` the leaves' ``.grad`` are accumulated (``Tensor.backward``). Otherwise

@@ -11,7 +11,8 @@ Fed arrays, each dispatches to the array kernels below; fed Tensors, it records 
 
 Internally the layout is channels-last: ``x`` (N, C, H, W) is viewed as (N, H, W, C); the
 windows of a padded input are one strided view (N, Ho, Wo, kH, kW, C), copied once into the
-columns, and a kernel offset's gradient goes back with one strided slice-add (col2im). The
+columns (one matmul per group then gives every output), and each kernel offset's gradient goes
+back with one strided slice-add (col2im). The
 output is returned as an (N, C, Ho, Wo) view of an (N, Ho, Wo, C) array: element-wise ops keep
 that memory order, so the next layer's transpose to channels-last is free.
 """
@@ -67,15 +68,9 @@ def _offset_slices(g):
     for i in range(kh):
         for j in range(kw):
             y0, x0 = i * dh, j * dw
-            yield (
-                i,
-                j,
-                (
-                    slice(None),
-                    slice(y0, y0 + sh * (ho - 1) + 1, sh),
-                    slice(x0, x0 + sw * (wo - 1) + 1, sw),
-                ),
-            )
+            rows = slice(y0, y0 + sh * (ho - 1) + 1, sh)
+            cols = slice(x0, x0 + sw * (wo - 1) + 1, sw)
+            yield i, j, (slice(None), rows, cols)
 
 
 def _im2col(x, g):
@@ -90,21 +85,6 @@ def _im2col(x, g):
         return cols.reshape(1, n * ho * wo, kh * kw * c)
     win = _windows(xpad, g).reshape(n, ho, wo, kh, kw, grp, c // grp)
     return win.transpose(5, 0, 1, 2, 3, 4, 6).reshape(grp, n * ho * wo, kh * kw * (c // grp))
-
-
-def _col2im(gcols, g, n, c, dtype):
-    """The adjoint of ``_im2col``, from offset-major columns (kH·kW, G, N·Ho·Wo, C/G): one
-    slice-add per kernel offset into the padded gradient (np.add.at is ~8× slower)."""
-    xp = get_array_module(gcols)
-    (kh, kw), (ho, wo), (h, w), (t, b, l, r) = g.kernel, g.out_hw, g.in_hw, g.padding
-    grp = g.groups
-    gxpad = xp.zeros((n, h + t + b, w + l + r, grp, c // grp), dtype=dtype)
-    slabs = gcols.reshape(kh, kw, grp, n, ho, wo, c // grp)
-    for i, j, s in _offset_slices(g):
-        slab = slabs[i, j]
-        gxpad[s] += slab[0, ..., None, :] if grp == 1 else slab.transpose(1, 2, 3, 0, 4)
-    gx = gxpad.reshape(n, h + t + b, w + l + r, c)[:, t : t + h, l : l + w]
-    return gx.transpose(0, 3, 1, 2)
 
 
 def _mm(a, b):
@@ -150,14 +130,27 @@ def _conv_array(x, W, b, g, cols=None):
 def _deconv_array(gy, W, g, n_channels):
     """gx = conv_transpose(gy, W): the input gradient of conv, as an (N, C, H, W) array.
 
-    One product per kernel offset, gy (G, M, O/G) @ W_ij (G, O/G, C/G), so that each offset's
-    columns come out contiguous for col2im.
+    This is col2im fused with the product: for each kernel offset (i, j), gy (G, M, O/G) @
+    W_ij (G, O/G, C/G) gives that offset's columns, added into the padded gradient with one
+    strided slice-add (np.add.at is ~8× slower). One offset at a time keeps the buffer small.
     """
+    xp = get_array_module(gy)
     o, cg, kh, kw = W.shape
-    grp = g.groups
-    wk = W.reshape(grp, o // grp, cg, kh * kw).transpose(3, 0, 1, 2)  # (kH·kW, G, O/G, C/G)
-    gcols = _gy_matrix(gy, g)[None] @ wk
-    return _col2im(gcols, g, gy.shape[0], n_channels, gy.dtype)
+    grp, n = g.groups, gy.shape[0]
+    (h, w), (t, b, l, r), (ho, wo) = g.in_hw, g.padding, g.out_hw
+    wk = xp.ascontiguousarray(W.reshape(grp, o // grp, cg, kh * kw).transpose(3, 0, 1, 2))
+    gm = _gy_matrix(gy, g)
+    gxpad = xp.zeros((n, h + t + b, w + l + r, grp, cg), dtype=gy.dtype)
+    buf = xp.empty((grp, n * ho * wo, cg), dtype=gy.dtype)
+    for i, j, s in _offset_slices(g):
+        if grp == 1:
+            xp.matmul(gm[0], wk[i * kw + j, 0], out=buf[0])
+        else:
+            xp.matmul(gm, wk[i * kw + j], out=buf)
+        cols = buf.reshape(grp, n, ho, wo, cg)
+        gxpad[s] += cols[0, ..., None, :] if grp == 1 else cols.transpose(1, 2, 3, 0, 4)
+    gx = gxpad.reshape(n, h + t + b, w + l + r, grp * cg)[:, t : t + h, l : l + w]
+    return gx.transpose(0, 3, 1, 2)
 
 
 def _wgrad_array(x, gy, g, cols=None):
@@ -313,8 +306,6 @@ def _check_common(op, x, W, b, groups, nd, in_ch, out_ch):
         raise ValueError(f"{op}: {out_ch} output channels are not divisible by groups={groups}")
     if b is not None and tuple(b.shape) != (out_ch,):
         raise ValueError(f"{op}: expected bias of shape ({out_ch},), got {tuple(b.shape)}")
-    if x.shape[0] == 0:
-        raise ValueError(f"{op}: empty batch, got input shape {tuple(x.shape)}")
     _check_dtypes(op, x, W, b)
 
 

@@ -5,15 +5,17 @@ one strided slice of the padded input, seen channels-last as (N, H, W, C) (free 
 of a convolution, which is stored that way). So a pool is kH·kW whole-array operations, and its
 backward is one slice-add per offset (col2im, as in conv.py).
 
-Max pooling records, per output, which offset won; a tie goes to the FIRST maximum in the
-window's row-major order and a NaN wins (torch does both). Its backward is a scatter of gy by
-that choice; the scatter and the matching gather are each other's adjoints, so second
-derivatives come for free. Average pooling is linear, with the same pairing.
+The max-pool forward is kH·kW − 1 ``maximum`` calls. Only when a gradient is asked for does it
+find which offset won each window: on a tie the FIRST maximum in row-major order, and in a
+window holding NaN its last NaN (torch's rules both). The backward scatters gy by that choice;
+the scatter and the matching gather are each other's adjoints, so second derivatives come for
+free. Average pooling is linear, with the same pairing.
 """
 
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import _state as _grad_state
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
 
@@ -29,29 +31,19 @@ class _Geometry:
             max(0, (o - 1) * s + d * (k - 1) + 1 - n - p)
             for o, s, d, k, n, p in zip(out_hw, stride, dilation, kernel, in_hw, padding)
         )
-        self.overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
-        # windows of stride < kernel overlap; dilated ones interleave: both need a slice-add
-        self.disjoint = not self.overlap and all(d == 1 or k == 1 for d, k in zip(dilation, kernel))
+        # when windows share no input (stride ≥ the kernel's span), each gradient slice can be
+        # written in place rather than added
+        self.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
 
     def offsets(self):
         """Each kernel offset (row-major) and its (N, Ho, Wo, C) slice of a padded array."""
-        (kh, kw), (sh, sw), (dh, dw), (ho, wo) = (
-            self.kernel,
-            self.stride,
-            self.dilation,
-            self.out_hw,
-        )
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        ho, wo = self.out_hw
         for i in range(kh):
             for j in range(kw):
-                y0, x0 = i * dh, j * dw
-                yield (
-                    i * kw + j,
-                    (
-                        slice(None),
-                        slice(y0, y0 + sh * (ho - 1) + 1, sh),
-                        slice(x0, x0 + sw * (wo - 1) + 1, sw),
-                    ),
-                )
+                rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+                cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+                yield i * kw + j, (slice(None), rows, cols)
 
 
 def _pad(x, g, value):
@@ -150,7 +142,7 @@ def _gather(g, gx, masks):
     return _gather_array(gx, masks, g)
 
 
-class MaxPool2d(Function):
+class MaxPooling2D(Function):
     """y[n, c, h, w] = max over the window of x; ∂L/∂x routes gy to the first maximum.
 
     The winners are found only when a gradient is asked for, from the padded input and a
@@ -164,7 +156,7 @@ class MaxPool2d(Function):
 
     def forward(self, x):
         y, self.xpad = _max_array(x, self.g)
-        self.y = y.copy()
+        self.y = y.copy() if _grad_state.enabled else y  # no graph, no backward: no copy
         self.save_for_backward(x)  # not read back: it makes in-place edits of x an error
         return y.transpose(0, 3, 1, 2)
 
@@ -244,7 +236,7 @@ def _avg_adjoint_array(gy, g, inv):
     return _unpad(gxpad, g)
 
 
-class AvgPool2d(Function):
+class AveragePooling2D(Function):
     """y = Σ window / size; ∂L/∂x = the adjoint: gy / size spread over each window."""
 
     def __init__(self, geometry, inv):
@@ -255,12 +247,12 @@ class AvgPool2d(Function):
 
     def backward(self, gy):
         if isinstance(gy, Tensor):
-            return _AvgPoolAdjoint(self.g, self.inv)(gy)
+            return _AveragePoolingAdjoint(self.g, self.inv)(gy)
         return _avg_adjoint_array(gy, self.g, self.inv)
 
 
-class _AvgPoolAdjoint(Function):
-    """The backward of AvgPool2d as an op; linear, its own backward is the pool again."""
+class _AveragePoolingAdjoint(Function):
+    """The backward of AveragePooling2D as an op; linear, its own backward is the pool again."""
 
     def __init__(self, geometry, inv):
         self.g, self.inv = geometry, inv
@@ -270,7 +262,7 @@ class _AvgPoolAdjoint(Function):
 
     def backward(self, g):
         if isinstance(g, Tensor):
-            return AvgPool2d(self.g, self.inv)(g)
+            return AveragePooling2D(self.g, self.inv)(g)
         return _avg_array(g, self.g, self.inv)
 
 
@@ -355,7 +347,7 @@ def max_pool2d(
     op = "max_pool2d"
     x, added = _batched(op, input)
     g = _geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode)
-    fn = MaxPool2d(g)
+    fn = MaxPooling2D(g)
     y = fn(x)
     out = y.squeeze(0) if added else y
     if not return_indices:
@@ -393,7 +385,7 @@ def avg_pool2d(
     g = _geometry(op, x, kernel_size, stride, padding, 1, ceil_mode)
     xp = get_array_module(x.data)
     inv = _divisor(g, count_include_pad, divisor_override, xp, x.dtype)
-    y = AvgPool2d(g, inv)(x)
+    y = AveragePooling2D(g, inv)(x)
     return y.squeeze(0) if added else y
 
 

@@ -1,8 +1,37 @@
-"""Neural-network building blocks, shaped like ``torch.nn``."""
+"""Neural-network building blocks, shaped like ``torch.nn``: ``cr.nn.Linear``, ``cr.nn.Conv2d``,
+``cr.nn.CrossEntropyLoss``, ... The math of each layer lives in ``cr.nn.functional``."""
 
+from . import functional, init, utils
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
+from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .dropout import Dropout, Dropout1d, Dropout2d
+from .linear import Bilinear, Linear
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
 from .parameter import Buffer, Parameter
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .sparse import Embedding
 
-__all__ = ["Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict",
-           "Identity", "Flatten", "Unflatten"]
+__all__ = [
+    "functional", "init", "utils", "Module", "Parameter", "Buffer",
+    "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten", "Unflatten",
+    "Linear", "Bilinear", "Conv1d", "Conv2d", "ConvTranspose2d",
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
+    "Dropout", "Dropout1d", "Dropout2d", "Embedding",
+    "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus",
+    "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
+    "NLLLoss", "KLDivLoss", "CrossEntropyLoss",
+]  # fmt: skip

@@ -7,12 +7,9 @@ import math
 
 from .. import backend
 from ..functions import conv as _C
+from ..functions.conv import _tuple
 from .module import Module
 from .parameter import Parameter
-
-
-def _tuple(v, n, name, op):
-    return _C._tuple(v, n, name, op)
 
 
 class _ConvNd(Module):
@@ -62,15 +59,19 @@ class _ConvNd(Module):
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
         dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
-        # torch: kaiming_uniform_(a=√5) gives U(±1/√fan_in), fan_in = weight.shape[1]·∏kernel
-        fan_in = shape[1] * math.prod(self.kernel_size)
+        self.weight = Parameter(backend.np.empty(shape, dtype=dtype))
+        self.bias = Parameter(backend.np.empty(out_channels, dtype=dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's default: kaiming_uniform_(a=√5), i.e. weight and bias uniform in
+        ±1/√fan_in with fan_in = weight.shape[1]·∏kernel_size."""
+        fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         rng = backend.rng()
-        self.weight = Parameter(rng.uniform(-bound, bound, size=shape).astype(dtype))
-        if bias:
-            self.bias = Parameter(rng.uniform(-bound, bound, size=(out_channels,)).astype(dtype))
-        else:
-            self.bias = None
+        self.weight.data[...] = rng.uniform(-bound, bound, size=self.weight.shape)
+        if self.bias is not None:
+            self.bias.data[...] = rng.uniform(-bound, bound, size=self.bias.shape)
 
     def extra_repr(self) -> str:
         s = (

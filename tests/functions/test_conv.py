@@ -26,6 +26,7 @@ CONV2D_CASES = [
     ((2, 4, 6, 5), (8, 1, 3, 3), True, dict(groups=4, padding=1, stride=2)),  # depthwise ×2
     ((1, 3, 6, 7), (5, 3, 2, 3), True, dict(stride=(2, 1), padding=(1, 0))),  # non-square
     ((1, 2, 5, 5), (3, 2, 1, 1), False, {}),  # 1×1
+    ((0, 3, 5, 5), (4, 3, 3, 3), True, dict(padding=1)),  # empty batch
     ((2, 3, 9, 8), (4, 3, 3, 2), True, dict(stride=(3, 2), padding=(2, 1), dilation=(1, 2))),
 ]
 
@@ -215,3 +216,21 @@ def test_second_backward_after_retain_graph():
     xt = torch.tensor(x.data, requires_grad=True)
     F.conv2d(xt, torch.tensor(w.data), padding=1).sum().backward()
     np.testing.assert_allclose(x.grad.data, 2 * xt.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_second_derivative_through_a_nonlinear_upstream():
+    """(conv)² makes gy depend on x and W, so the backward ops are differentiated in every
+    argument (Deconvolution and WeightGrad through their own backward)."""
+    check_against_torch(
+        lambda x, w: conv2d(x, w, stride=2, padding=1, groups=2) ** 2,
+        (2, 4, 5, 5),
+        (4, 2, 3, 3),
+        torch_fn=lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=2) ** 2,
+    )
+    check_against_torch(
+        lambda x, w: conv_transpose2d(x, w, stride=2, output_padding=1) ** 2,
+        (2, 2, 3, 3),
+        (2, 3, 3, 3),
+        torch_fn=lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1) ** 2,
+    )
+    check_gradcheck(lambda x, w: conv2d(x, w, padding=1) ** 2, (1, 2, 3, 3), (2, 2, 2, 2))

@@ -21,6 +21,7 @@ MAX_CASES = [
     dict(kernel_size=2, ceil_mode=True),
     dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
     dict(kernel_size=2, stride=3),  # gaps between windows
+    dict(kernel_size=2, stride=3, dilation=2),  # dilated, yet disjoint
 ]
 
 
@@ -62,6 +63,12 @@ def test_max_pool2d_nan_propagates_like_torch():
     yt, it = F.max_pool2d(torch.tensor(x), 2, return_indices=True)
     assert_close(y.data, yt)
     np.testing.assert_array_equal(i.data, it.numpy())
+
+
+@pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d])
+def test_empty_batch(pool):
+    torch_pool = getattr(F, pool.__name__)
+    check_against_torch(lambda x: pool(x, 2), (0, 3, 4, 4), torch_fn=lambda x: torch_pool(x, 2))
 
 
 def test_max_pool2d_unbatched():
@@ -149,3 +156,31 @@ def test_bad_input_raises(call, message):
 def test_integer_input_raises():
     with pytest.raises(TypeError, match="max_pool2d: expected a floating-point input, got int64"):
         max_pool2d(cr.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2)
+
+
+@pytest.mark.parametrize(
+    "fn, torch_fn",
+    [
+        (lambda x: max_pool2d(x, 2) ** 2, lambda x: F.max_pool2d(x, 2) ** 2),
+        (lambda x: max_pool2d(x, 3, 1, 1) ** 2, lambda x: F.max_pool2d(x, 3, 1, 1) ** 2),
+        (lambda x: avg_pool2d(x, 3, 2, 1) ** 2, lambda x: F.avg_pool2d(x, 3, 2, 1) ** 2),
+        (
+            lambda x: adaptive_avg_pool2d(x, (2, 3)) ** 2,
+            lambda x: F.adaptive_avg_pool2d(x, (2, 3)) ** 2,
+        ),
+    ],
+)
+def test_second_derivative_through_a_nonlinear_upstream(fn, torch_fn):
+    """(pool)² makes gy depend on x: the backward ops (scatter, gather, the average's
+    adjoint) are themselves differentiated."""
+    check_against_torch(fn, (2, 3, 6, 5), torch_fn=torch_fn)
+    check_gradcheck(fn, (1, 2, 4, 3))
+
+
+def test_return_indices_under_no_grad():
+    x = np.random.default_rng(3).integers(0, 3, size=(2, 2, 6, 6)).astype(np.float32)
+    with cr.no_grad():
+        y, i = max_pool2d(cr.tensor(x), 3, 2, 1, return_indices=True)
+    yt, it = F.max_pool2d(torch.tensor(x), 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(y.data, yt.numpy())
+    np.testing.assert_array_equal(i.data, it.numpy())

@@ -1,0 +1,43 @@
+"""``cr.nn.functional`` (import as ``F``): the layers' math as functions, with torch's names.
+
+Each name is defined once, in ``chainrule/functions/``; this module only gathers them.
+"""
+
+from ..functions.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
+from ..functions.conv import conv1d, conv2d, conv_transpose2d
+from ..functions.dropout import dropout, dropout1d, dropout2d
+from ..functions.embedding import embedding
+from ..functions.linear import bilinear, linear
+from ..functions.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from ..functions.normalization import batch_norm, group_norm, layer_norm
+from ..functions.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..functions.shape import pad
+
+__all__ = [
+    "elu", "gelu", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "softplus",
+    "tanh", "conv1d", "conv2d", "conv_transpose2d", "dropout", "dropout1d", "dropout2d",
+    "embedding", "linear", "bilinear", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "kl_div", "l1_loss",
+    "mse_loss", "nll_loss", "smooth_l1_loss", "batch_norm", "group_norm", "layer_norm",
+    "adaptive_avg_pool2d", "avg_pool2d", "max_pool2d", "pad",
+]  # fmt: skip
