@@ -8,6 +8,7 @@ Operators and methods here are one-liners; the math lives in ``chainrule/functio
 from __future__ import annotations
 
 from . import backend
+from .autograd.function import bump_version
 from .autograd.grad_mode import is_grad_enabled
 
 _new = object.__new__
@@ -108,8 +109,6 @@ class Tensor:
         The graph is freed afterwards unless ``retain_graph``; ``create_graph`` records the
         backward pass itself, for gradients of gradients.
         """
-        from .autograd.engine import run_backward
-
         if not self._requires_grad:
             raise RuntimeError(
                 f"backward: tensor of shape {self.shape} does not require grad and has no "
@@ -589,7 +588,7 @@ class Tensor:
                     f"{name}: shape {_shape(other)} can't be broadcast to the "
                     f"in-place tensor's shape {self.shape}"
                 ) from None
-            self._version[0] += 1
+            bump_version(self)
             return self
         self._check_inplace(name)
         # The op's input is a copy of self as it is now (torch's original_self): the op may save
@@ -605,7 +604,7 @@ class Tensor:
         backend.get_array_module(self.data).copyto(self.data, out.data, casting="same_kind")
         self.grad_fn = out.grad_fn
         self._requires_grad = True
-        self._version[0] += 1
+        bump_version(self)
         return self
 
     def _shallow(self):
@@ -632,7 +631,7 @@ class Tensor:
     def clamp_(self, min=None, max=None):  # noqa: A002
         if not (is_grad_enabled() and self._requires_grad):
             backend.np.clip(self.data, min, max, out=self.data)
-            self._version[0] += 1
+            bump_version(self)
             return self
         return self._inplace("clamp_", None, lambda t, _: _A.clamp(t, min, max), None)
 
@@ -657,7 +656,7 @@ class Tensor:
         try:
             if not grad:
                 _I.assign(self.data, key, value.data if isinstance(value, Tensor) else value)
-                self._version[0] += 1
+                bump_version(self)
                 return
             self._check_inplace("setitem")
             if isinstance(value, Tensor) and value.dtype != self.dtype:
@@ -672,7 +671,7 @@ class Tensor:
             raise IndexError(f"setitem: {e} (tensor of shape {self.shape})") from None
         self.grad_fn = out.grad_fn
         self._requires_grad = True
-        self._version[0] += 1
+        bump_version(self)
 
     def fill_(self, value) -> Tensor:
         self[...] = value
@@ -766,7 +765,7 @@ def _root_grad(t, gradient, op):
                 f"{op}: grad can be implicitly created only for a one-element output, but it "
                 f"has shape {t.shape}; pass gradient= (∂L/∂output) of that shape"
             )
-        return xp.ones_like(t.data)
+        return xp.array(1, dtype=t.data.dtype).reshape(t.data.shape)  # ones_like is slower
     g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
     if g.shape != t.shape:
         raise RuntimeError(
@@ -783,6 +782,7 @@ def _no_grad():
 
 
 # The op families; imported last because they import Tensor from here.
+from .autograd.engine import run_backward  # noqa: E402
 from .functions import activation as _Act  # noqa: E402
 from .functions import arithmetic as _A  # noqa: E402
 from .functions import comparison as _C  # noqa: E402

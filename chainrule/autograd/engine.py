@@ -1,18 +1,21 @@
 """The backward walk: the chain rule applied over the recorded graph, iteratively.
 
-1. From the roots, an explicit-stack depth-first search counts, for every op node, how many
-   consumers will send it a gradient.
-2. Kahn's algorithm then visits the nodes in reverse topological order: a node runs its
-   ``backward`` only once every consumer has added its share to the node's gradient, so each
-   upstream gradient is complete when it is used (∂L/∂x = Σ over consumers ∂L/∂y · ∂y/∂x).
-3. Gradients reaching leaves are summed, passed through hooks, and accumulated into ``.grad``.
+Every op node is numbered when it is recorded, and a node is always recorded after the nodes
+that made its inputs. So visiting nodes from the highest number down is a reverse topological
+order: when a node is visited, every consumer of its output has already added its share to
+the node's gradient (∂L/∂x = Σ over consumers ∂L/∂y · ∂y/∂x), and the node can pass it on
+through its own ``backward``. A heap holds the nodes waiting their turn; gradients reaching
+leaves are summed, passed through hooks, and accumulated into ``.grad``.
 
 No recursion anywhere, so a chain of 100,000 ops is fine.
 """
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
+
 from .. import backend
+from .function import _epoch
 from .grad_mode import _state
 
 _ndarray = backend.ndarray
@@ -24,24 +27,6 @@ def _graph_freed(fn) -> RuntimeError:
         "were freed after the first backward. Pass retain_graph=True to the first backward "
         "(or cr.grad) if you need to backward through the graph again."
     )
-
-
-def _count_dependencies(root_fns) -> dict:
-    deps: dict = {}
-    seen = set(root_fns)
-    stack = list(root_fns)
-    while stack:
-        fn = stack.pop()
-        if fn._freed:
-            raise _graph_freed(fn)
-        for need, g in zip(fn.needs_input_grad, fn._fns):
-            if need:
-                if g is not None:
-                    deps[g] = deps.get(g, 0) + 1
-                    if g not in seen:
-                        seen.add(g)
-                        stack.append(g)
-    return deps
 
 
 def _run_hooks(hooks, g, create_graph):
@@ -69,42 +54,34 @@ def run_backward(
     With ``inputs=None`` the leaves' ``.grad`` are accumulated (``Tensor.backward``). Otherwise
     the gradients of ``inputs`` are returned and no ``.grad`` is touched (``cr.grad``).
     """
-    grads: dict = {}
+    grads: dict = {}  # node -> the gradient of its output, summed over its consumers
     leaf_grads: dict = {}
-    root_fns = []
+    heap: list = []  # (-number, node): the latest-recorded node first
     for t, g in zip(roots, root_grads):
-        if t.grad_fn is None:  # a leaf root: its gradient is the given one
-            _add_leaf(leaf_grads, t, g)
-            continue
         fn = t.grad_fn
-        grads[fn] = grads[fn] + g if fn in grads else g
-        if fn not in root_fns:
-            root_fns.append(fn)
+        if fn is None:  # a leaf root: its gradient is the given one
+            _add_leaf(leaf_grads, t, g)
+        elif fn in grads:
+            grads[fn] = grads[fn] + g
+        else:
+            grads[fn] = g
+            heappush(heap, (-fn._seq, fn))
 
-    deps = _count_dependencies(root_fns)
     capture = None
     if inputs is not None:
         capture = {t.grad_fn: None for t in inputs if t.grad_fn is not None}
-    ready = [fn for fn in root_fns if deps.get(fn, 0) == 0]
 
     prev = _state.enabled
     _state.enabled = bool(create_graph)  # record the backward pass only for create_graph
     try:
-        while ready:
-            fn = ready.pop()
+        while heap:
+            fn = heappop(heap)[1]
             gy = grads.pop(fn)
             if fn._freed:
                 raise _graph_freed(fn)
-            if fn._hooks:
-                gy = _run_hooks(fn._hooks, gy, create_graph)
-            if fn._retain is not None:
-                t = fn._retain()
-                if t is not None:
-                    gt = gy if create_graph else _wrap(gy, None)
-                    t.grad = gt if t.grad is None else _wrap(t.grad.data + gt.data, None)
-            if capture is not None and fn in capture:
-                capture[fn] = gy
-            if fn.saved:
+            if fn._hooks or fn._retain is not None or capture is not None:
+                gy = _observe(fn, gy, capture, create_graph)
+            if fn.saved and fn._epoch != _epoch[0]:  # something was modified in place
                 fn._check_versions()
             if create_graph:
                 saved = fn.saved
@@ -123,17 +100,14 @@ def run_backward(
                 xd = x.data
                 if gx.shape != xd.shape or gx.dtype != xd.dtype:
                     gx = _conform(fn, x, gx, create_graph)
-                if g is None:
-                    _add_leaf(leaf_grads, x, gx)
-                    continue
-                if g in grads:
+                if g is None:  # a leaf
+                    k = id(x)
+                    leaf_grads[k] = (x, leaf_grads[k][1] + gx) if k in leaf_grads else (x, gx)
+                elif g in grads:
                     grads[g] = grads[g] + gx
                 else:
                     grads[g] = gx
-                n = deps[g] - 1
-                deps[g] = n
-                if n == 0:
-                    ready.append(g)
+                    heappush(heap, (-g._seq, g))
             if not retain_graph:
                 fn.saved = ()
                 fn.inputs = ()
@@ -142,10 +116,17 @@ def run_backward(
                 fn._freed = True
 
         if capture is None:
+            given = set()  # one array may reach two leaves (x + y): each gets its own
             for t, g in leaf_grads.values():
                 if t._hooks:
                     g = _run_hooks(t._hooks, g, create_graph)
-                _accumulate(t, g, create_graph)
+                if t.grad is not None or isinstance(g, Tensor):
+                    _accumulate(t, g, create_graph)
+                elif type(g) is _ndarray and g.base is None and id(g) not in given:
+                    given.add(id(g))
+                    t.grad = _wrap(g, None)  # a fresh array of its own: no copy needed
+                else:
+                    t.grad = _wrap(backend.get_array_module(g).array(g, copy=True), None)
             return None
 
         result = []
@@ -169,6 +150,20 @@ def run_backward(
         return tuple(result)
     finally:
         _state.enabled = prev
+
+
+def _observe(fn, gy, capture, create_graph):
+    """The rarely used extras at a node: hooks, retain_grad, and cr.grad's captures."""
+    if fn._hooks:
+        gy = _run_hooks(fn._hooks, gy, create_graph)
+    if fn._retain is not None:
+        t = fn._retain()
+        if t is not None:
+            gt = gy if create_graph else _wrap(gy, None)
+            t.grad = gt if t.grad is None else _wrap(t.grad.data + gt.data, None)
+    if capture is not None and fn in capture:
+        capture[fn] = gy
+    return gy
 
 
 def _conform(fn, x, gx, create_graph):

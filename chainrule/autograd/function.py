@@ -13,11 +13,24 @@ derivative flows through them. Any other saved array is a constant (a mask, an i
 
 from __future__ import annotations
 
+import itertools
+
 from .. import backend
 from .grad_mode import _state
 
 _ndarray = backend.ndarray
 _new = object.__new__
+_counter = itertools.count()
+_epoch = [0]  # counts every in-place modification anywhere (see bump_version)
+
+
+def bump_version(t) -> None:
+    """Record that ``t``'s data was modified in place. Backward then refuses to use a value
+    that an op saved before the modification. Every in-place write must call this."""
+    t._version[0] += 1
+    _epoch[0] += 1
+
+
 _ONE = (True,)
 
 
@@ -88,6 +101,7 @@ class Function:
         if needs is not None and _state.enabled:
             self.inputs = inputs
             self.needs_input_grad = needs
+            self._seq = next(_counter)  # recording order: the engine walks it backwards
             # the edges as they are now: a later in-place op on an input re-points its grad_fn
             if n == 1:
                 self._fns = (x.grad_fn,)
@@ -99,6 +113,7 @@ class Function:
             out._requires_grad = True
             out._version = inputs[0]._version if self.is_view else [0]
             if self.saved:  # remember versions, to detect in-place edits of saved arrays
+                self._epoch = _epoch[0]
                 self._versions = [x._version[0] if isinstance(x, Tensor) else 0 for x in inputs]
                 self._out_version = out._version
                 self._out_id = id(y)
@@ -110,8 +125,12 @@ class Function:
         return out
 
     # ------------------------------------------------------------------ used by the engine
+    _epoch = -1
+
     def _check_versions(self) -> None:
         """Raise if a tensor saved for backward was modified in place since the forward."""
+        if self._epoch == _epoch[0]:  # nothing anywhere was modified in place since
+            return
         changed = self._out_version[0] != 0
         if not changed:
             for x, v in zip(self.inputs, self._versions):

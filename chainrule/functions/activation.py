@@ -46,11 +46,12 @@ class ReLU(Function):
 
     def forward(self, x):
         y = get_array_module(x).maximum(x, 0)
-        self.mask = ~(y <= 0)  # NaN passes its gradient, as torch
+        self.save_for_backward(y)
         return y
 
     def backward(self, gy):
-        return gy * self.mask
+        (y,) = self.saved
+        return gy * ~(_d(y) <= 0)  # NaN passes its gradient, as torch (np.where is 4× slower)
 
 
 class LeakyReLU(Function):

@@ -19,6 +19,7 @@ that memory order, so the next layer's transpose to channels-last is free.
 
 from __future__ import annotations
 
+from .. import backend
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
@@ -90,7 +91,7 @@ def _im2col(x, g):
 def _mm(a, b):
     """Stacked (G, m, k) @ (G, k, n); a single group goes to BLAS as a plain 2-D product."""
     if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
+        return backend.matmul(a[0], b[0])[None]
     return a @ b
 
 

@@ -10,7 +10,7 @@ returned unchanged.
 from __future__ import annotations
 
 from .. import backend
-from ..autograd.function import Function
+from ..autograd.function import Function, bump_version
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, as_tensor
 
@@ -47,7 +47,7 @@ def _apply(x, mask, inplace, op):
         return Dropout(mask)(x)
     if not (is_grad_enabled() and x.requires_grad):
         x.data *= mask
-        x._version[0] += 1
+        bump_version(x)
         return x
     return x._inplace(op, None, lambda t, _: Dropout(mask)(t), None)
 

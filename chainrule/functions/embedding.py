@@ -9,7 +9,7 @@ The row ``padding_idx`` gets no gradient.
 from __future__ import annotations
 
 from .. import backend
-from ..autograd.function import Function
+from ..autograd.function import Function, bump_version
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
@@ -121,7 +121,7 @@ def _renorm_(W, idx, max_norm, norm_type):
         with no_grad():
             scale = max_norm / (norms[over] + 1e-7)
             W.data[rows[over]] = sub[over] * scale[:, None].astype(W.dtype)
-            W._version[0] += 1
+            bump_version(W)
 
 
 def embedding(

@@ -6,6 +6,7 @@ summed away, and 1-D operands treated as a row (left) or column (right) vector.
 
 from __future__ import annotations
 
+from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor, as_tensor
 from .shape import sum_to
@@ -15,16 +16,23 @@ def _mT(x):
     return x.swapaxes(-1, -2)
 
 
+def _mm(a, b):
+    """a @ b: arrays go through the backend (BLAS threads sized to the product)."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return a @ b
+    return backend.matmul(a, b)
+
+
 class MatMul(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return a @ b
+        return backend.matmul(a, b)
 
     def backward(self, gy):
         a, b = self.saved
         na, nb = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, kept lean
-            return (gy @ b.T if na else None, a.T @ gy if nb else None)
+            return (_mm(gy, b.T) if na else None, _mm(a.T, gy) if nb else None)
         if a.ndim == 1 and b.ndim == 1:
             return (gy * b if na else None, gy * a if nb else None)
         a2, b2, g = a, b, gy
@@ -34,8 +42,8 @@ class MatMul(Function):
         if b.ndim == 1:  # a column vector: (k,) -> (k, 1)
             b2 = b.reshape(b.shape + (1,))
             g = g.reshape(g.shape + (1,))
-        ga = sum_to(g @ _mT(b2), a2.shape).reshape(a.shape) if na else None
-        gb = sum_to(_mT(a2) @ g, b2.shape).reshape(b.shape) if nb else None
+        ga = sum_to(_mm(g, _mT(b2)), a2.shape).reshape(a.shape) if na else None
+        gb = sum_to(_mm(_mT(a2), g), b2.shape).reshape(b.shape) if nb else None
         return ga, gb
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..tensor import Tensor, as_tensor
+from .linalg import _mm
 
 
 class Linear(Function):
@@ -22,9 +23,9 @@ class Linear(Function):
     def forward(self, x, W, b=None):
         self.save_for_backward(x, W)
         if x.ndim == 2:
-            y = x @ W.T
+            y = _mm(x, W.T)
         else:
-            y = (x.reshape(-1, x.shape[-1]) @ W.T).reshape(x.shape[:-1] + (W.shape[0],))
+            y = _mm(x.reshape(-1, x.shape[-1]), W.T).reshape(x.shape[:-1] + (W.shape[0],))
         if b is not None:
             y += b  # y is a fresh array: adding in place saves one allocation
         return y
@@ -38,11 +39,11 @@ class Linear(Function):
             gy2 = gy.reshape(-1, gy.shape[-1])
         gx = gW = gb = None
         if needs[0]:
-            gx = gy2 @ W
+            gx = _mm(gy2, W)
             if x.ndim != 2:
                 gx = gx.reshape(x.shape)
         if needs[1]:
-            gW = gy2.T @ x2
+            gW = _mm(gy2.T, x2)
         if len(needs) > 2 and needs[2]:
             gb = gy2.sum(axis=0)
         return (gx, gW) if len(needs) == 2 else (gx, gW, gb)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..autograd.function import Function
+from ..autograd.function import Function, bump_version
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
 from .shape import sum_to
@@ -180,7 +180,7 @@ def _update(running, stat, momentum):
     r = running.data
     r *= 1.0 - momentum
     r += (momentum * stat).astype(r.dtype, copy=False)
-    running._version[0] += 1
+    bump_version(running)
 
 
 def layer_norm(

@@ -7,6 +7,7 @@ under autograd the input's graph node is re-pointed at the op, as torch does.
 
 from __future__ import annotations
 
+from ..autograd.function import bump_version
 from ..autograd.grad_mode import is_grad_enabled
 from ..functions import activation as A
 from ..tensor import Tensor
@@ -17,7 +18,7 @@ def _inplace(x: Tensor, fn, name: str) -> Tensor:
     """Overwrite ``x`` with ``fn(x)`` and return ``x``."""
     if not (is_grad_enabled() and x.requires_grad):
         x.data[...] = fn(x).data
-        x._version[0] += 1
+        bump_version(x)
         return x
     return x._inplace(name, None, lambda t, _: fn(t), None)
 

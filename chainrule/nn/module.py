@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 
 from .. import backend
+from ..autograd.function import bump_version
 from ..tensor import Tensor
 from .parameter import Buffer, Parameter
 
@@ -321,7 +322,7 @@ class Module:
         for k, arr in arrays.items():
             t = own[k]
             t.data[...] = arr.astype(t.dtype, copy=False)
-            t._version[0] += 1
+            bump_version(t)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
+from ..autograd.function import bump_version
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
 
@@ -84,4 +85,4 @@ class Adagrad(Optimizer):
             xp.divide(g, d, out=d)
             d *= clr
             p.data -= d
-            p._version[0] += 1
+            bump_version(p)

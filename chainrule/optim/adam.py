@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from .. import backend
+from ..autograd.function import bump_version
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
 
@@ -94,7 +95,7 @@ class Adam(Optimizer):
             xp.divide(m, tmp, out=tmp)
             tmp *= step_size
             p.data -= tmp
-            p._version[0] += 1
+            bump_version(p)
 
 
 class AdamW(Adam):

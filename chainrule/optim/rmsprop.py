@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
+from ..autograd.function import bump_version
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
 
@@ -96,4 +97,4 @@ class RMSprop(Optimizer):
             else:
                 d *= lr
             p.data -= d
-            p._version[0] += 1
+            bump_version(p)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd.function import bump_version
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
 
@@ -70,4 +71,4 @@ class SGD(Optimizer):
                     buf.data += g if dampening == 0 else (1 - dampening) * g
                 g = g + momentum * buf.data if nesterov else buf.data
             p.data -= lr * g
-            p._version[0] += 1
+            bump_version(p)
