@@ -249,7 +249,7 @@ def _broadcast_weight(weight, x, op, name):
 
 
 # ------------------------------------------------------------------ classification
-def _class_target(x, target, weight, ignore_index, op):
+def _class_target(x, target, weight, ignore_index, op, want_min=False):
     """Check an index target for input x (N, C, d…) and return (target, weight array or None).
 
     Target must be (N, d…) integers in [0, C) or equal to ``ignore_index``.
@@ -265,7 +265,8 @@ def _class_target(x, target, weight, ignore_index, op):
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index target must be an integer tensor, got dtype {t.dtype}")
     td = t.data
-    if td.size and (td.min() < 0 or td.max() >= C):  # two reductions in the common case
+    lo = td.min() if td.size else 0
+    if td.size and (lo < 0 or td.max() >= C):  # two reductions in the common case
         bad = ((td < 0) | (td >= C)) & (td != ignore_index)
         if bad.any():
             raise IndexError(
@@ -279,7 +280,7 @@ def _class_target(x, target, weight, ignore_index, op):
                 f"{op}: weight must have shape ({C},) (one per class), got {tuple(w.shape)}"
             )
         w = w.astype(x.dtype)
-    return td, w
+    return (td, w, lo) if want_min else (td, w)
 
 
 def _class_key(t):
@@ -346,11 +347,12 @@ class CrossEntropy(Function):
         Bₙ,c = (1 − ε) w[tₙ] [c = tₙ] + (ε / C) w_c.
     """
 
-    def __init__(self, target, weight, ignore_index, smoothing, reduction):
+    def __init__(self, target, weight, ignore_index, smoothing, reduction, t_min=None):
         self.target, self.weight = target, weight
         self.ignore_index, self.smoothing, self.reduction = ignore_index, smoothing, reduction
+        self.t_min = t_min
 
-    def _plain(self, x):
+    def _plain(self, x, t_min):
         """The common case, kept lean: (N, C) logits, mean over N, no weights, smoothing or
         ignored targets. Then ℓ = mean(ln Σ eˣ − x[t]) and ∂ℓ/∂x = (softmax(x) − onehot(t))/N."""
         t = self.target
@@ -358,20 +360,22 @@ class CrossEntropy(Function):
             return False
         if x.ndim != 2 or not x.size or (self.ignore_index >= 0 and (t == self.ignore_index).any()):
             return False
-        return self.ignore_index >= 0 or t.min() >= 0
+        return self.ignore_index >= 0 or t_min >= 0
 
     def forward(self, x):
         xp = get_array_module(x)
-        self.plain = self._plain(x)
-        if self.plain:
+        t_min = self.target.min() if self.t_min is None and self.target.size else self.t_min
+        self.plain = self._plain(x, t_min)
+        if self.plain:  # few NumPy calls: this is every classifier's loss
+            n = x.shape[0]
             z = x - x.max(axis=1, keepdims=True)
             e = xp.exp(z)
             s = e.sum(axis=1, keepdims=True)
             self.p = e / s
-            self.rows = xp.arange(x.shape[0])
-            self.flat = self.rows * x.shape[1] + self.target  # [n, t[n]] as flat indices: fast
+            self.rows = _row_starts(xp, n, x.shape[1])
+            self.flat = self.rows + self.target  # element [n, t[n]] as a flat index: fast
             self.save_for_backward(x)
-            return (xp.log(s).reshape(-1) - z.take(self.flat)).mean()
+            return (xp.log(s).sum() - z.take(self.flat).sum()) * (1.0 / n)
         eps, C = self.smoothing, x.shape[1]
         z = x - x.max(axis=1, keepdims=True) if x.size else x
         e = xp.exp(z)
@@ -409,7 +413,7 @@ class CrossEntropy(Function):
             xp = get_array_module(x.data)
             self.wt = xp.ones(self.target.shape, dtype=x.dtype)
             self.valid = xp.ones(self.target.shape, dtype=bool)
-            self.key = (self.rows, self.target)
+            self.key = (xp.arange(self.target.shape[0]), self.target)
             self.total_w = self.wt.sum()
         xp = get_array_module(self.wt)
         eps, C = self.smoothing, self.p.shape[1]
@@ -430,6 +434,20 @@ class CrossEntropy(Function):
             with xp.errstate(invalid="ignore", divide="ignore"):
                 g = gy * (1 / self.total_w)
         return (p * a - B) * g
+
+
+_ROW_STARTS: dict = {}
+
+
+def _row_starts(xp, n, c):
+    """[0, c, 2c, ...]: where each row of an (n, c) array starts, cached (same every step)."""
+    key = (xp.__name__, n, c)
+    r = _ROW_STARTS.get(key)
+    if r is None:
+        if len(_ROW_STARTS) > 64:
+            _ROW_STARTS.clear()
+        r = _ROW_STARTS[key] = xp.arange(n) * c
+    return r
 
 
 def cross_entropy(
@@ -471,8 +489,8 @@ def cross_entropy(
             )
         loss = _cross_entropy_prob(x, t, weight, label_smoothing, reduction)
     else:
-        t, w = _class_target(x, t, weight, ignore_index, op)
-        loss = CrossEntropy(t, w, ignore_index, label_smoothing, reduction)(x)
+        t, w, lo = _class_target(x, t, weight, ignore_index, op, want_min=True)
+        loss = CrossEntropy(t, w, ignore_index, label_smoothing, reduction, lo)(x)
     return loss.reshape(()) if unbatched and reduction == "none" else loss
 
 

@@ -350,3 +350,26 @@ def test_backward_gradient_of_wrong_shape_names_both():
     x = cr.tensor(X, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"\(4, 3\).*\(3, 4\)"):
         (x * 2).backward(cr.ones(4, 3))
+
+
+def test_leaves_fed_the_same_array_get_gradients_of_their_own():
+    """(x + y) hands one gradient array to both leaves; each .grad must own its memory."""
+    x = cr.ones(3, requires_grad=True)
+    y = cr.ones(3, requires_grad=True)
+    (x + y).sum().backward()
+    x.grad.data[0] = 5.0  # an in-place edit of one gradient (as an optimizer might make)
+    np.testing.assert_array_equal(y.grad.data, [1.0, 1.0, 1.0])
+
+
+def test_backward_order_follows_recording_order_with_fan_out():
+    """A node used by many later nodes gets every share before it runs (diamonds in a chain)."""
+    x = cr.tensor([0.3, -0.7], dtype=cr.float64, requires_grad=True)
+    xt = torch.tensor([0.3, -0.7], dtype=torch.float64, requires_grad=True)
+    for t in (x, xt):
+        h = t
+        for _ in range(5):
+            a = h.sin()
+            b = h * h
+            h = a * b + h.exp() * 0.1
+        h.sum().backward()
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12)
