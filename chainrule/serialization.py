@@ -153,6 +153,9 @@ def _atomic_write(path: str, payload: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # a plain file's permissions, not mkstemp's 0600
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()

@@ -326,3 +326,12 @@ def test_dtype_numpy_lacks_is_named(tmp_path):
     safetensors.torch.save_file({"w": torch.ones(2, dtype=torch.bfloat16)}, str(path))
     with pytest.raises(CheckpointError, match="'w' has dtype BF16"):
         load(path)
+
+
+def test_saved_file_gets_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        save({"w": cr.ones(2)}, tmp_path / "p.st")
+    finally:
+        os.umask(umask)
+    assert (os.stat(tmp_path / "p.st").st_mode & 0o777) == 0o644

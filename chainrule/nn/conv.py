@@ -20,16 +20,17 @@ class _ConvNd(Module):
 
     def __init__(
         self,
-        in_channels,
-        out_channels,
+        in_channels: int,
+        out_channels: int,
         kernel_size,
-        stride,
-        padding,
-        dilation,
-        groups,
-        bias,
-        padding_mode,
-        dtype,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
         output_padding=0,
     ):
         super().__init__()
@@ -96,36 +97,11 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C_in, L) → (N, C_out, L_out); weight (C_out, C_in/groups, k)."""
+    """1-D convolution over (N, C_in, L) → (N, C_out, L_out); weight (C_out, C_in/groups, k).
+    Takes torch's arguments: in_channels, out_channels, kernel_size, stride=1, padding=0,
+    dilation=1, groups=1, bias=True, padding_mode='zeros'."""
 
     _nd = 1
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            dtype,
-        )
 
     def forward(self, input):  # noqa: A002
         return _C._conv1d(
@@ -142,38 +118,13 @@ class Conv1d(_ConvNd):
 
 class Conv2d(_ConvNd):
     """2-D convolution over (N, C_in, H, W) → (N, C_out, H_out, W_out);
-    weight (C_out, C_in/groups, kH, kW), bias (C_out,).
+    weight (C_out, C_in/groups, kH, kW), bias (C_out,). Takes torch's arguments:
+    in_channels, out_channels, kernel_size, stride=1, padding=0 (ints or 'same'/'valid'),
+    dilation=1, groups=1, bias=True, padding_mode='zeros'.
 
         >>> Conv2d(1, 16, 3, padding=1)(cr.randn(8, 1, 28, 28)).shape
         (8, 16, 28, 28)
     """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            dtype,
-        )
 
     def forward(self, input):  # noqa: A002
         return _C._conv2d(
@@ -222,6 +173,7 @@ class ConvTranspose2d(_ConvNd):
             groups,
             bias,
             padding_mode,
+            device,
             dtype,
             output_padding,
         )

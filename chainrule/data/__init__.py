@@ -1,0 +1,44 @@
+"""Feeding data to a model: datasets, samplers and the DataLoader (like ``torch.utils.data``).
+
+from chainrule.data import DataLoader, TensorDataset
+for xb, yb in DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True):
+    ...
+"""
+
+from .dataloader import DataLoader, default_collate, default_convert
+from .dataset import (
+    ConcatDataset,
+    Dataset,
+    Generator,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+
+__all__ = [
+    "BatchSampler",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "Generator",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "WeightedRandomSampler",
+    "default_collate",
+    "default_convert",
+    "random_split",
+]
