@@ -4,12 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test test-fast test-slow bench lint format clean
+.PHONY: demo test test-fast test-slow bench lint format clean data
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[zoo]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml
@@ -19,7 +19,7 @@ $(VENV)/.installed-test: pyproject.toml
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	$(PY) examples/demo.py
+	$(PY) -m chainrule train --out runs/demo
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest tests
@@ -40,6 +40,9 @@ lint: $(VENV)/.installed-test
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+data:
+	bash scripts/get_data.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

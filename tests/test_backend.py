@@ -39,7 +39,9 @@ def test_asarray_defaults_and_rejects_strings():
         backend.as_dtype("nope")
 
 
-@pytest.mark.parametrize("shape", [((3, 4), (4, 5)), ((64, 64), (64, 128)), ((128, 512), (512, 512))])
+@pytest.mark.parametrize(
+    "shape", [((3, 4), (4, 5)), ((64, 64), (64, 128)), ((128, 512), (512, 512))]
+)
 def test_matmul_matches_numpy_and_restores_threads(shape):
     """Small products run on one BLAS thread, large ones on all; results are unchanged."""
     rng = np.random.default_rng(0)

@@ -1,0 +1,417 @@
+"""The ``chainrule`` command (also ``python -m chainrule``): list, train, evaluate, sample.
+
+    chainrule list                               # the models and the datasets
+    chainrule train                              # mlp on digits: prints the test accuracy
+    chainrule train cnn --epochs 5 --out runs/cnn
+    chainrule train --resume runs/cnn --epochs 8 # continue, exactly as if never stopped
+    chainrule evaluate runs/cnn                  # the test metrics of the saved checkpoint
+    chainrule sample runs/gan                    # a sample grid PNG (or text)
+
+Bad input (an unknown name, a bad option, missing data, an unwritable folder, a folder with no
+checkpoint) gets one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import math
+import os
+import sys
+
+EXIT_USAGE = 2
+EXIT_DIVERGED = 1
+EXIT_INTERRUPTED = 130
+TRAIN_KEYS = ("dataset", "epochs", "batch_size", "lr", "optimizer", "loss", "metric", "target")
+
+
+class CLIError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse prints usage and exits; we want one line
+        raise CLIError(message)
+
+
+def _number(kind, what: str, allow_zero: bool = False):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+_pos_int = _number(int, "a positive integer")
+_nonneg_int = _number(int, "a non-negative integer", allow_zero=True)
+_pos_float = _number(float, "a positive number")
+
+
+def _parser() -> _Parser:
+    from .train import OPTIMIZERS
+
+    p = _Parser(prog="chainrule", description="Train, evaluate and sample chainrule's models.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("list", help="the models and datasets")
+    t = sub.add_parser("train", help="train a model (mlp on digits by default)")
+    t.add_argument("model", nargs="?", help="a model name (see `chainrule list`); default mlp")
+    t.add_argument("--data", help="a dataset name, or a directory of MNIST IDX files")
+    t.add_argument("--epochs", type=_pos_int)
+    t.add_argument("--batch-size", type=_pos_int)
+    t.add_argument("--lr", type=_pos_float)
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS))
+    t.add_argument("--seed", type=_nonneg_int)
+    t.add_argument("--out", help="the run folder (default runs/MODEL-DATASET[-N])")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    t.add_argument("--early-stopping", type=_pos_int, metavar="PATIENCE")
+    t.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    e = sub.add_parser("evaluate", help="print the test metrics of a run's checkpoint")
+    e.add_argument("run_dir")
+    s = sub.add_parser("sample", help="samples of a generative run: an image grid PNG or text")
+    s.add_argument("run_dir")
+    s.add_argument("-n", type=_pos_int, default=64, help="how many samples (default 64)")
+    s.add_argument("--seed", type=_nonneg_int, default=0)
+    s.add_argument("--out", help="the PNG to write (default RUN_DIR/samples.png)")
+    return p
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+# ---------------------------------------------------------------- names and data
+def _model(name: str):
+    from . import models
+
+    try:
+        return models.get(name)
+    except ValueError as e:
+        raise CLIError(_one_line(e)) from None
+
+
+def _resolve_data(data: str | None, default: str) -> tuple[str, str | None]:
+    """(dataset name, root) from --data: a registry name, or a directory of IDX files."""
+    from .datasets import registry
+
+    if data is None:
+        return default, None
+    if data in registry.names():
+        return data, None
+    if os.path.isdir(data):
+        kind = "fashion_mnist" if "fashion" in os.path.abspath(data).lower() else "mnist"
+        return kind, data
+    if os.path.sep in data or os.path.exists(data):
+        raise CLIError(
+            f"--data {data}: not a directory of MNIST/Fashion-MNIST IDX files "
+            f"(run `make data`, or give a dataset name: {', '.join(registry.names())})"
+        )
+    raise CLIError(f"unknown dataset {data!r}; valid names: {', '.join(registry.names())}")
+
+
+def _load_data(name: str, seed: int, root):
+    from .datasets import registry
+
+    try:
+        return registry.load(name, seed=seed, root=root)
+    except (OSError, ValueError, TypeError) as e:
+        raise CLIError(_one_line(e)) from None
+
+
+def _splits(mod, cfg: dict):
+    """The run's data: the registry's dataset, or the model's own (``mod.data``) if it has none."""
+    if cfg.get("dataset") is None and hasattr(mod, "data"):
+        return mod.data(cfg["seed"])
+    return _load_data(cfg["dataset"], cfg["seed"], cfg.get("data_root"))
+
+
+def _writable_dir(path: str) -> str:
+    import tempfile
+
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise CLIError(f"--out {path}: can't write there ({e.strerror or e})") from None
+    return path
+
+
+def _default_out(model: str, dataset: str) -> str:
+    base = os.path.join("runs", f"{model}-{dataset}")
+    out, i = base, 1
+    while os.path.exists(out):
+        i += 1
+        out = f"{base}-{i}"
+    return out
+
+
+def _run_config(run_dir: str) -> dict:
+    from .train import CHECKPOINT, CONFIG
+
+    if not os.path.isfile(os.path.join(run_dir, CHECKPOINT)):
+        raise CLIError(
+            f"{run_dir}: no checkpoint there ({CHECKPOINT} missing); give the folder of a run "
+            f"made by `chainrule train --out DIR`"
+        )
+    try:
+        with open(os.path.join(run_dir, CONFIG)) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise CLIError(f"{run_dir}: can't read {CONFIG} ({_one_line(e)})") from None
+
+
+def _rebuild(run_dir: str):
+    """(config, model module, model with the checkpoint's weights, splits) of a run folder."""
+    from .serialization import CheckpointError, load
+    from .train import CHECKPOINT
+
+    cfg = _run_config(run_dir)
+    mod = _model(cfg.get("model", "?"))
+    splits = _splits(mod, cfg)
+    model = _build(mod, cfg, splits.info)
+    try:
+        model.load_state_dict(load(os.path.join(run_dir, CHECKPOINT))["model"])
+    except CheckpointError as e:
+        raise CLIError(_one_line(e)) from None
+    return cfg, mod, model, splits
+
+
+def _build(mod, cfg: dict, info: dict):
+    from . import backend
+
+    backend.manual_seed(cfg["seed"])
+    return mod.build(info, **cfg.get("model_options", {}))
+
+
+# ---------------------------------------------------------------- commands
+def cmd_list(args) -> int:
+    from . import models
+    from .datasets import registry
+
+    print("models:")
+    for name in models.names():
+        try:
+            d = models.get(name).DEFAULTS
+            print(f"  {name:<11} default data {d.get('dataset')}, metric {d.get('metric')}")
+        except Exception as e:  # a model whose file is missing still gets listed
+            print(f"  {name:<11} (unavailable: {_one_line(e)})")
+    print("datasets:")
+    print("  " + ", ".join(registry.names()))
+    return 0
+
+
+def _train_config(args) -> dict:
+    """The run's config from the command line (a new run) or its folder (--resume)."""
+    from . import models
+
+    if args.resume is not None:
+        cfg = _run_config(args.resume)
+        if args.model is not None and args.model != cfg.get("model"):
+            raise CLIError(
+                f"--resume {args.resume} is a run of {cfg.get('model')}, not {args.model}"
+            )
+        for opt in ("data", "batch_size", "lr", "optimizer", "seed"):
+            given = getattr(args, opt)
+            if given is not None and given != cfg.get("dataset" if opt == "data" else opt):
+                raise CLIError(
+                    f"--{opt.replace('_', '-')} can't change on --resume (the run used "
+                    f"{cfg.get('dataset' if opt == 'data' else opt)!r}); only --epochs and "
+                    f"--early-stopping can"
+                )
+        if args.out is not None and os.path.abspath(args.out) != os.path.abspath(args.resume):
+            raise CLIError("--out and --resume name different folders; a run resumes in place")
+        cfg["epochs"] = args.epochs or cfg["epochs"]
+        if args.early_stopping is not None:
+            cfg["early_stopping"] = args.early_stopping
+        cfg["out"] = args.resume
+        return cfg
+    name = args.model or "mlp"
+    mod = _model(name)
+    dataset, root = _resolve_data(args.data, mod.DEFAULTS.get("dataset"))
+    if dataset is None and args.data is None and not hasattr(mod, "data"):
+        raise CLIError(f"model {name} has no default dataset; give one with --data")
+    cfg = dict(models.config(name, dataset))
+    cfg.update(model=name, data_root=root, seed=args.seed or 0, early_stopping=args.early_stopping)
+    for key in ("epochs", "batch_size", "lr", "optimizer"):
+        if getattr(args, key) is not None:
+            cfg[key] = getattr(args, key)
+    accepted = [
+        n
+        for n, p in inspect.signature(mod.build).parameters.items()
+        if p.kind is p.POSITIONAL_OR_KEYWORD or p.kind is p.KEYWORD_ONLY
+    ][1:]
+    cfg["model_options"] = {k: cfg[k] for k in accepted if k in cfg}
+    cfg.setdefault("weight_decay", None)
+    cfg["out"] = args.out or _default_out(name, dataset)
+    return cfg
+
+
+def cmd_train(args) -> int:
+    from . import train
+
+    cfg = _train_config(args)
+    mod = _model(cfg["model"])
+    splits = _splits(mod, cfg)
+    out = _writable_dir(cfg.pop("out"))
+    model = _build(mod, cfg, splits.info)
+    if hasattr(mod, "fit"):
+        if args.resume is not None:
+            raise CLIError(f"model {cfg['model']} trains with its own loop, which can't resume")
+        return _fit_custom(mod, model, splits, cfg, out, quiet=args.quiet)
+    settings = {
+        k: cfg.get(k)
+        for k in (
+            "loss",
+            "metric",
+            "optimizer",
+            "lr",
+            "weight_decay",
+            "epochs",
+            "batch_size",
+            "seed",
+            "early_stopping",
+        )
+    }
+    extra = {k: v for k, v in cfg.items() if k not in settings}
+    try:
+        result = train.fit(
+            model,
+            splits,
+            **settings,
+            out=out,
+            resume=args.resume,
+            progress=not args.quiet,
+            config=extra,
+        )
+    except train.TrainingDiverged as e:
+        print(f"chainrule train: {_one_line(e)}", file=sys.stderr)
+        return EXIT_DIVERGED
+    except (ValueError, FileNotFoundError) as e:
+        raise CLIError(_one_line(e)) from None
+    if result["interrupted"]:
+        print(f"stopped; resume with: chainrule train --resume {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    metric = cfg["metric"]
+    value = result[f"val_{metric}"]
+    target = cfg.get("target")
+    reached = (
+        "" if target is None else f" (target {target}: {'met' if value >= target else 'not met'})"
+    )
+    print(f"test {metric} {value:.4f}{reached}")
+    print(f"run folder: {out}")
+    return 0
+
+
+def _fit_custom(mod, model, splits, cfg: dict, out: str, quiet: bool) -> int:
+    """A model with its own ``fit`` (the neuron, the GANs): its loop, our run folder."""
+    from . import plots, train
+    from .serialization import save
+
+    history: list[dict] = []
+    train._write_json(os.path.join(out, train.CONFIG), cfg)
+    train._write_metrics(out, history)
+
+    def log(epoch: int, metrics: dict) -> None:
+        record = {"epoch": epoch, **metrics}
+        history.append(record)
+        with open(os.path.join(out, train.METRICS), "a") as f:
+            f.write(json.dumps(record, default=float) + "\n")
+        if not quiet:
+            shown = "  ".join(
+                f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float))
+            )
+            print(f"epoch {epoch}/{cfg['epochs']}  {shown}", file=sys.stderr, flush=True)
+
+    interrupted = False
+    try:
+        result = mod.fit(model, splits, dict(cfg), log)
+    except KeyboardInterrupt:
+        interrupted, result = True, {}
+    except FloatingPointError as e:
+        print(f"chainrule train: {_one_line(e)}", file=sys.stderr)
+        return EXIT_DIVERGED
+    save({"model": model.state_dict(), "epoch": len(history)}, os.path.join(out, train.CHECKPOINT))
+    if history:
+        plots.plot_history(history, os.path.join(out, "curves.png"))
+    if hasattr(mod, "sample"):
+        _write_samples(mod, model, splits, os.path.join(out, "samples.png"), 64, cfg["seed"])
+    if interrupted:
+        print(f"interrupted; the weights so far are in {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    shown = {k: v for k, v in (result or {}).items() if isinstance(v, (int, float))}
+    print("  ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+    print(f"run folder: {out}")
+    return 0
+
+
+def _write_samples(mod, model, splits, path: str, n: int, seed: int):
+    """``mod.sample`` as a PNG at ``path`` (returned), or its text (printed; None returned)."""
+    from . import plots
+
+    samples = mod.sample(model, n, seed)
+    if isinstance(samples, str):
+        print(samples)
+        return None
+    reference = splits.train.tensors[0] if hasattr(splits.train, "tensors") else None
+    plots.plot_samples(samples, path, reference=reference)
+    return path
+
+
+def cmd_evaluate(args) -> int:
+    from . import train
+
+    cfg, mod, model, splits = _rebuild(args.run_dir)
+    if hasattr(mod, "evaluate"):
+        result = mod.evaluate(model, splits)
+    elif cfg.get("loss") in train.LOSSES and cfg.get("metric") in train.METRIC_NAMES:
+        result = train.evaluate(model, splits.test, loss=cfg["loss"], metric=cfg["metric"])
+    else:
+        raise CLIError(
+            f"model {cfg['model']} has no test metric to evaluate; try `chainrule sample "
+            f"{args.run_dir}`"
+        )
+    shown = {k: v for k, v in result.items() if isinstance(v, (int, float))}
+    print(f"{cfg['model']} on {cfg['dataset']} (test split, {len(splits.test)} samples)")
+    print("  ".join(f"test_{k} {v:.4f}" for k, v in shown.items()))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    cfg, mod, model, splits = _rebuild(args.run_dir)
+    if not hasattr(mod, "sample"):
+        raise CLIError(f"model {cfg['model']} is not generative: it has no sample()")
+    path = args.out or os.path.join(args.run_dir, "samples.png")
+    if path is not None and os.path.dirname(path):
+        _writable_dir(os.path.dirname(path))
+    written = _write_samples(mod, model, splits, path, args.n, args.seed)
+    if written is not None:
+        print(f"wrote {written}")
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = _parser()
+    command = "chainrule"
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise CLIError(f"choose a command: {', '.join(COMMANDS)} (see chainrule --help)")
+        command = f"chainrule {args.command}"
+        return COMMANDS[args.command](args)
+    except CLIError as e:
+        print(f"{command}: error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

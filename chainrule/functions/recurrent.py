@@ -1,0 +1,463 @@
+"""Recurrent cells and layers (torch's gate layouts), composed and fused.
+
+The cells, with x (B, in), h (B, H), W_ih (G·H, in), W_hh (G·H, H) and gates in torch's order:
+
+    RNN   h' = act(W_ih x + b_ih + W_hh h + b_hh)                        act = tanh or relu
+    LSTM  i, f, g, o = σ, σ, tanh, σ of (W_ih x + b_ih + W_hh h + b_hh)   (4 blocks of H)
+          c' = f c + i g,   h' = o tanh(c')
+    GRU   r, z = σ(W_ir x + b_ir + W_hr h + b_hr), σ(W_iz x + b_iz + W_hz h + b_hz)
+          n = tanh(W_in x + b_in + r (W_hn h + b_hn)),   h' = (1 − z) n + z h
+
+Two ways to run one layer (one direction) over a sequence x (T, B, in):
+
+- ``composed_layer``: the cells above written with differentiable ops, one step after another.
+  It is the reference, and it is what runs when a gradient of a gradient is asked for.
+- ``LSTMLayer``, ``GRULayer``, ``RNNLayer``: one ``Function`` per layer with a hand-written
+  backward through time. The input projection of all steps is one matrix product; each step
+  is one product for all gates and one ``tanh`` over them (σ(x) = ½ tanh(x/2) + ½, the ½ folded
+  into the weights); the activation derivatives are formed once for all steps, and the weight
+  gradients are one product each after the loop. No recursion, and no memory beyond the
+  saved activations, so 1,000 steps are as easy as 10.
+
+Both return one packed array (T + 2, B, H): rows 0..T−1 the outputs, row T the final h, row
+T + 1 the final c (zeros for RNN and GRU). Variable lengths come as a 0/1 ``mask`` (T, B, 1):
+where it is 0 the state is carried unchanged and the output is 0, which is what torch's packed
+sequences give (``reverse=True`` then starts each sequence at its own last step).
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .activation import relu, sigmoid, tanh
+from .linear import linear
+from .shape import cat, stack
+
+_np = backend.np
+
+
+def _mm(a, b):
+    """a @ b for the layer's sequence-sized products (T·B rows). They are small enough
+    (a few M multiply-adds) that one BLAS thread is about as fast as two on an idle machine,
+    and far faster on a busy one, where a second thread waits for a core."""
+    return backend.matmul(a, b, single_thread=True)
+
+
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# ------------------------------------------------------------------ composed cells
+def rnn_tanh_cell(x, h, W_ih, W_hh, b_ih=None, b_hh=None):
+    """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh); x (B, in), h (B, H) → (B, H)."""
+    return tanh(linear(x, W_ih, b_ih) + linear(h, W_hh, b_hh))
+
+
+def rnn_relu_cell(x, h, W_ih, W_hh, b_ih=None, b_hh=None):
+    """h' = relu(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh); x (B, in), h (B, H) → (B, H)."""
+    return relu(linear(x, W_ih, b_ih) + linear(h, W_hh, b_hh))
+
+
+def lstm_cell(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None):
+    """One LSTM step (gates i, f, g, o): returns (h', c'), each (B, H)."""
+    gates = linear(x, W_ih, b_ih) + linear(h, W_hh, b_hh)
+    i, f, g, o = gates.chunk(4, 1)
+    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
+    return sigmoid(o) * tanh(c), c
+
+
+def gru_cell(x, h, W_ih, W_hh, b_ih=None, b_hh=None):
+    """One GRU step (gates r, z, n, torch's n = tanh(W_in x + b_in + r (W_hn h + b_hn)))."""
+    xr, xz, xn = linear(x, W_ih, b_ih).chunk(3, 1)
+    hr, hz, hn = linear(h, W_hh, b_hh).chunk(3, 1)
+    r, z = sigmoid(xr + hr), sigmoid(xz + hz)
+    n = tanh(xn + r * hn)
+    return n + z * (h - n)
+
+
+def composed_layer(mode, x, W_ih, W_hh, b_ih, b_hh, h0, c0, mask=None, reverse=False):
+    """One layer, one direction, from differentiable ops: the packed (T + 2, B, H) Tensor.
+
+    ``mask``: a 0/1 array (T, B, 1) or None; ``h0``, ``c0``: (B, H) Tensors or None (zeros).
+    """
+    T, B = x.shape[0], x.shape[1]
+    H = W_hh.shape[1]
+    zeros = Tensor(_np.zeros((B, H), dtype=x.dtype))
+    h = zeros if h0 is None else h0
+    c = zeros if c0 is None else c0
+    outs = [None] * T
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        if mode == "LSTM":
+            hn, cn = lstm_cell(x[t], h, c, W_ih, W_hh, b_ih, b_hh)
+        elif mode == "GRU":
+            hn, cn = gru_cell(x[t], h, W_ih, W_hh, b_ih, b_hh), c
+        elif mode == "RNN_TANH":
+            hn, cn = rnn_tanh_cell(x[t], h, W_ih, W_hh, b_ih, b_hh), c
+        else:
+            hn, cn = rnn_relu_cell(x[t], h, W_ih, W_hh, b_ih, b_hh), c
+        if mask is not None and not mask[t].all():  # padded rows keep their state
+            m = mask[t]
+            hn, cn = h + (hn - h) * m, c + (cn - c) * m
+            outs[t] = hn * m
+        else:
+            outs[t] = hn
+        h, c = hn, cn
+    return stack(outs + [h, c], 0)
+
+
+# ------------------------------------------------------------------ fused layers
+class _Recurrence(Function):
+    """One layer, one direction; inputs (x, W_ih, W_hh, b_ih, b_hh, h0, c0), any of the last
+    four may be None. Subclasses give ``_forward`` and ``_backward`` in processing order."""
+
+    mode = ""
+
+    def __init__(self, mask=None, reverse=False):
+        self.mask, self.reverse = mask, reverse
+
+    def forward(self, x, W_ih, W_hh, b_ih=None, b_hh=None, h0=None, c0=None):
+        T, B, n_in = x.shape
+        H = W_hh.shape[1]
+        xs = x[::-1] if self.reverse else x
+        x2 = xs.reshape(T * B, n_in)
+        M = None
+        if self.mask is not None:
+            M = self.mask[::-1] if self.reverse else self.mask
+        Z = _np.empty((T + 3, B, H), dtype=x.dtype)  # h0, h_1..h_T, h_n, c_n
+        if h0 is None:
+            Z[0] = 0
+        else:
+            Z[0] = h0
+        cache = self._forward(x2, W_ih, W_hh, b_ih, b_hh, Z, c0, M)
+        self.save_for_backward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, (x2, Z, M) + cache)
+        Z[T + 1] = Z[T]
+        if M is None and not self.reverse:
+            return Z[1:]
+        Y = _np.empty((T + 2, B, H), dtype=x.dtype)
+        out = Z[1 : T + 1] if M is None else Z[1 : T + 1] * M
+        Y[:T] = out[::-1] if self.reverse else out
+        Y[T:] = Z[T + 1 :]
+        return Y
+
+    def backward(self, gy):
+        if isinstance(gy, Tensor):  # create_graph: differentiate the composed reference
+            return self._composed_backward(gy)
+        x, W_ih, W_hh, b_ih, b_hh, h0, c0, cache = self.saved
+        T = x.shape[0]
+        x2, Z, M = cache[:3]
+        gout = gy[:T][::-1] if self.reverse else gy[:T]
+        if not gout.any():  # only the final state is used (a loss on h_n): skip the adds
+            gout = None
+        elif M is not None:
+            gout = gout * M
+        # G, Gh: gradients of the pre-activations of x W_ihᵀ and h W_hhᵀ (TB, gates·H) in the
+        # layer's internal gate order; Wi: W_ih in that order
+        G, Gh, gh0, gc0, Wi = self._backward(gout, gy[T].copy(), gy[T + 1].copy(), cache)
+        needs = self.needs_input_grad
+        gx = gW_ih = gW_hh = gb_ih = gb_hh = None
+        if needs[0]:
+            gx = _mm(G, Wi).reshape(x.shape)
+            if self.reverse:
+                gx = gx[::-1]
+        if needs[1]:
+            gW_ih = _mm(G.T, x2)
+        if needs[2]:
+            gW_hh = _mm(Gh.T, Z[:T].reshape(Gh.shape[0], -1))
+        if needs[3]:
+            gb_ih = G.sum(axis=0)
+        if needs[4]:
+            gb_hh = gb_ih.copy() if Gh is G and gb_ih is not None else Gh.sum(axis=0)
+        return (
+            gx,
+            self._unpermute(gW_ih),
+            self._unpermute(gW_hh),
+            self._unpermute(gb_ih),
+            self._unpermute(gb_hh),
+            gh0 if len(needs) > 5 and needs[5] else None,
+            gc0 if len(needs) > 6 and needs[6] else None,
+        )
+
+    def _unpermute(self, g):
+        return g
+
+    def _composed_backward(self, gy):
+        from ..autograd.functional import grad
+
+        inputs = self.saved[:7]
+        needs = self.needs_input_grad
+        live = [i for i, n in enumerate(needs) if n]
+        y = composed_layer(self.mode, *inputs, mask=self.mask, reverse=self.reverse)
+        gs = grad(
+            y,
+            [inputs[i] for i in live],
+            gy,
+            retain_graph=True,
+            create_graph=True,
+            allow_unused=True,
+        )
+        out = [None] * len(needs)
+        for i, g in zip(live, gs):
+            out[i] = g
+        return tuple(out)
+
+
+def _blend(new, old, m):
+    """new ← old + m (new − old) in place: rows with m = 0 keep ``old``."""
+    new -= old
+    new *= m
+    new += old
+
+
+class RNNLayer(_Recurrence):
+    """Fused Elman RNN layer: h_t = act(x_t W_ihᵀ + b + h_{t−1} W_hhᵀ); act tanh or relu."""
+
+    def __init__(self, mask=None, reverse=False, nonlinearity="tanh"):
+        super().__init__(mask, reverse)
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+
+    def _forward(self, x2, W_ih, W_hh, b_ih, b_hh, Z, c0, M):
+        T = Z.shape[0] - 3
+        B = Z.shape[1]
+        A = _mm(x2, W_ih.T)
+        if b_ih is not None:
+            A += b_ih
+        if b_hh is not None:
+            A += b_hh
+        A = A.reshape(T, B, -1)
+        WhT = _np.ascontiguousarray(W_hh.T)
+        act = _np.tanh if self.mode == "RNN_TANH" else None
+        for t in range(T):
+            a = A[t]
+            a += backend.matmul(Z[t], WhT)
+            if act is not None:
+                act(a, out=a)
+            else:
+                _np.maximum(a, 0, out=a)
+            Z[t + 1] = a
+            if M is not None:
+                _blend(Z[t + 1], Z[t], M[t])
+        Z[T + 2] = 0
+        return (A,)
+
+    def _backward(self, gout, dh, dc, cache):
+        _, Z, M, A = cache
+        W_hh = self.saved[2]
+        T = A.shape[0]
+        D = 1 - A * A if self.mode == "RNN_TANH" else (A > 0).astype(A.dtype)
+        G = _np.empty_like(A)
+        for t in range(T - 1, -1, -1):
+            if gout is not None:
+                dh += gout[t]
+            if M is None:
+                _np.multiply(dh, D[t], out=G[t])
+                dh = backend.matmul(G[t], W_hh)
+            else:
+                dhc = dh * M[t]
+                _np.multiply(dhc, D[t], out=G[t])
+                dh -= dhc
+                dh += backend.matmul(G[t], W_hh)
+        G2 = G.reshape(T * A.shape[1], -1)
+        return G2, G2, dh, None, self.saved[1]
+
+
+class LSTMLayer(_Recurrence):
+    """Fused LSTM layer. Inside, the gate blocks are reordered (o, i, f, g): the three σ gates
+    sit side by side for one affine fix after the shared tanh, and the three blocks driven by
+    the cell gradient sit side by side for one product in the backward."""
+
+    mode = "LSTM"
+
+    @staticmethod
+    def _rows(H, order):
+        return _np.concatenate([_np.arange(k * H, (k + 1) * H) for k in order])
+
+    def _permute_cache(self, H):
+        self._perm = self._rows(H, (3, 0, 1, 2))  # internal block k is torch block perm[k]
+        self._inv = self._rows(H, (1, 2, 3, 0))
+
+    def _unpermute(self, g):
+        return None if g is None else g[self._inv]
+
+    def _forward(self, x2, W_ih, W_hh, b_ih, b_hh, Z, c0, M):
+        T, B, H = Z.shape[0] - 3, Z.shape[1], Z.shape[2]
+        self._permute_cache(H)
+        p = self._perm
+        scale = _np.ones(4 * H, dtype=Z.dtype)
+        scale[: 3 * H] = 0.5  # σ(x) = ½ tanh(x/2) + ½
+        Wi = W_ih[p]
+        Wh = W_hh[p]
+        A = _mm(x2, (Wi * scale[:, None]).T)
+        if b_ih is not None or b_hh is not None:
+            b = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
+            A += b[p] * scale
+        A = A.reshape(T, B, 4 * H)
+        WhT = _np.ascontiguousarray((Wh * scale[:, None]).T)
+        C = _np.empty((T + 1, B, H), dtype=Z.dtype)
+        if c0 is None:
+            C[0] = 0
+        else:
+            C[0] = c0
+        TC = _np.empty((T, B, H), dtype=Z.dtype)
+        ig = _np.empty((B, H), dtype=Z.dtype)
+        H3 = 3 * H
+        for t in range(T):
+            a = A[t]
+            a += backend.matmul(Z[t], WhT)
+            _np.tanh(a, out=a)
+            s = a[:, :H3]
+            s *= 0.5
+            s += 0.5
+            c = C[t + 1]
+            _np.multiply(a[:, 2 * H : H3], C[t], out=c)
+            _np.multiply(a[:, H : 2 * H], a[:, H3:], out=ig)
+            c += ig
+            _np.tanh(c, out=TC[t])
+            _np.multiply(a[:, :H], TC[t], out=Z[t + 1])
+            if M is not None and not M[t].all():
+                _blend(c, C[t], M[t])
+                _blend(Z[t + 1], Z[t], M[t])
+        Z[T + 2] = C[T]
+        return A, C, TC, Wi, Wh
+
+    def _backward(self, gout, dh, dc, cache):
+        _, Z, M, A, C, TC, Wi, Wh = cache
+        T, B, H4 = A.shape
+        H = H4 // 4
+        o, i, f, g = A[..., :H], A[..., H : 2 * H], A[..., 2 * H : 3 * H], A[..., 3 * H :]
+        S = A[..., : 3 * H]
+        dS = S * (1 - S)  # σ' for o, i, f
+        P = _np.empty_like(A)  # ∂pre-activation / ∂(dh or dc), per block
+        _np.multiply(TC, dS[..., :H], out=P[..., :H])
+        _np.multiply(g, dS[..., H : 2 * H], out=P[..., H : 2 * H])
+        _np.multiply(C[:T], dS[..., 2 * H :], out=P[..., 2 * H : 3 * H])
+        _np.multiply(i, 1 - g * g, out=P[..., 3 * H :])
+        OdTC = o * (1 - TC * TC)  # ∂h/∂c through h = o tanh(c)
+        P3 = P.reshape(T, B, 4, H)
+        G = _np.empty_like(A)
+        G3 = G.reshape(T, B, 4, H)
+        for t in range(T - 1, -1, -1):
+            if gout is not None:
+                dh += gout[t]
+            if M is None or M[t].all():
+                dhc, dcc = dh, dc
+            else:
+                dhc, dcc = dh * M[t], dc * M[t]
+                dh -= dhc
+                dc -= dcc
+            dcc += dhc * OdTC[t]
+            _np.multiply(P3[t, :, 1:], dcc[:, None, :], out=G3[t, :, 1:])
+            _np.multiply(P3[t, :, 0], dhc, out=G3[t, :, 0])
+            dcc *= f[t]
+            if dcc is dc:
+                dh = backend.matmul(G[t], Wh)
+            else:
+                dh += backend.matmul(G[t], Wh)
+                dc += dcc
+        G2 = G.reshape(T * B, H4)
+        return G2, G2, dh, dc, Wi
+
+
+class GRULayer(_Recurrence):
+    """Fused GRU layer, gates (r, z, n) as torch; b_hh's r and z parts are folded into the
+    input projection, its n part stays inside r (W_hn h + b_hn)."""
+
+    mode = "GRU"
+
+    def _forward(self, x2, W_ih, W_hh, b_ih, b_hh, Z, c0, M):
+        T, B, H = Z.shape[0] - 3, Z.shape[1], Z.shape[2]
+        H2 = 2 * H
+        X = _mm(x2, W_ih.T)
+        if b_ih is not None:
+            X += b_ih
+        if b_hh is not None:
+            X[:, :H2] += b_hh[:H2]
+        X[:, :H2] *= 0.5  # σ(x) = ½ tanh(x/2) + ½
+        X = X.reshape(T, B, 3 * H)
+        scale = _np.ones(3 * H, dtype=Z.dtype)
+        scale[:H2] = 0.5
+        WhT = _np.ascontiguousarray((W_hh * scale[:, None]).T)
+        bn = None if b_hh is None else b_hh[H2:]
+        RZ = _np.empty((T, B, H2), dtype=Z.dtype)
+        HN = _np.empty((T, B, H), dtype=Z.dtype)  # W_hn h + b_hn
+        N = _np.empty((T, B, H), dtype=Z.dtype)
+        for t in range(T):
+            hw = backend.matmul(Z[t], WhT)
+            rz = RZ[t]
+            _np.add(X[t, :, :H2], hw[:, :H2], out=rz)
+            _np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            hn = HN[t]
+            if bn is None:
+                hn[...] = hw[:, H2:]
+            else:
+                _np.add(hw[:, H2:], bn, out=hn)
+            n = N[t]
+            _np.multiply(rz[:, :H], hn, out=n)
+            n += X[t, :, H2:]
+            _np.tanh(n, out=n)
+            h = Z[t + 1]
+            _np.subtract(Z[t], n, out=h)
+            h *= rz[:, H:]
+            h += n
+            if M is not None and not M[t].all():
+                _blend(h, Z[t], M[t])
+        Z[T + 2] = 0
+        return RZ, HN, N
+
+    def _backward(self, gout, dh, dc, cache):
+        _, Z, M, RZ, HN, N = cache
+        W_hh = self.saved[2]
+        T, B, H = N.shape
+        r, z = RZ[..., :H], RZ[..., H:]
+        Q = _np.empty((T, B, 3 * H), dtype=N.dtype)  # ∂pre-activations of x W_ihᵀ / ∂dh
+        Qn = Q[..., 2 * H :]
+        _np.multiply(1 - z, 1 - N * N, out=Qn)
+        _np.multiply(Qn * HN, r * (1 - r), out=Q[..., :H])
+        _np.multiply(Z[:T] - N, z * (1 - z), out=Q[..., H : 2 * H])
+        Qh = Q.copy()  # the same for h W_hhᵀ, but its n part is multiplied by r
+        Qh[..., 2 * H :] *= r
+        Q3, Qh3 = Q.reshape(T, B, 3, H), Qh.reshape(T, B, 3, H)
+        G = _np.empty_like(Q)
+        Gh = _np.empty_like(Q)
+        G3, Gh3 = G.reshape(T, B, 3, H), Gh.reshape(T, B, 3, H)
+        for t in range(T - 1, -1, -1):
+            if gout is not None:
+                dh += gout[t]
+            masked = M is not None and not M[t].all()
+            dhc = dh * M[t] if masked else dh
+            _np.multiply(Q3[t], dhc[:, None, :], out=G3[t])
+            _np.multiply(Qh3[t], dhc[:, None, :], out=Gh3[t])
+            new = backend.matmul(Gh[t], W_hh)
+            new += dhc * z[t]
+            if masked:
+                new += dh - dhc
+            dh = new
+        return G.reshape(T * B, -1), Gh.reshape(T * B, -1), dh, None, self.saved[1]
+
+
+def fused_layer(
+    mode, x, W_ih, W_hh, b_ih=None, b_hh=None, h0=None, c0=None, mask=None, reverse=False
+):
+    """One layer, one direction, as one fused Function: the packed (T + 2, B, H) Tensor."""
+    if mode == "LSTM":
+        return LSTMLayer(mask, reverse)(x, W_ih, W_hh, b_ih, b_hh, h0, c0)
+    if mode == "GRU":
+        return GRULayer(mask, reverse)(x, W_ih, W_hh, b_ih, b_hh, h0)
+    act = "tanh" if mode == "RNN_TANH" else "relu"
+    return RNNLayer(mask, reverse, act)(x, W_ih, W_hh, b_ih, b_hh, h0)
+
+
+__all__ = [
+    "GATES",
+    "rnn_tanh_cell",
+    "rnn_relu_cell",
+    "lstm_cell",
+    "gru_cell",
+    "composed_layer",
+    "fused_layer",
+    "RNNLayer",
+    "LSTMLayer",
+    "GRULayer",
+    "cat",
+]
