@@ -19,7 +19,7 @@ $(VENV)/.installed-test: pyproject.toml
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	$(PY) -m chainrule train --out runs/demo
+	$(PY) -m chainrule train
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest tests

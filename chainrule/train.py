@@ -29,6 +29,7 @@ from collections.abc import Callable
 from . import backend, data, optim
 from .autograd import no_grad
 from .nn import functional as F
+from .nn.utils import clip_grad_norm_
 from .serialization import load, save
 
 np = backend.np
@@ -46,7 +47,18 @@ OPTIMIZERS = {
     "adagrad": optim.Adagrad,
 }
 # Settings that must match for a resumed run to continue the same trajectory.
-_RESUME_KEYS = ("loss", "metric", "optimizer", "lr", "weight_decay", "batch_size", "seed")
+_RESUME_KEYS = (
+    "loss",
+    "metric",
+    "optimizer",
+    "lr",
+    "weight_decay",
+    "batch_size",
+    "seed",
+    "schedule",
+    "clip_grad_norm",
+)
+SCHEDULES = (None, "cosine")
 
 
 class TrainingDiverged(RuntimeError):
@@ -241,6 +253,8 @@ def fit(
     optimizer: str = "adam",
     lr: float,
     weight_decay: float | None = None,
+    schedule: str | None = None,
+    clip_grad_norm: float | None = None,
     epochs: int,
     batch_size: int,
     seed: int = 0,
@@ -256,7 +270,10 @@ def fit(
 
     loss: 'cross_entropy' | 'bce_with_logits' | 'mse'; metric: 'accuracy' | 'r2' (higher is
     better); optimizer: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad' with learning rate
-    ``lr`` (and ``weight_decay``, when given). ``seed`` seeds chainrule's global generator
+    ``lr`` (and ``weight_decay``, when given). ``schedule='cosine'`` sets epoch e's (from 0)
+    learning rate to lr·(1 + cos(π·e/epochs))/2, CosineAnnealingLR's closed form stepped once
+    per epoch, from lr down towards 0. ``clip_grad_norm``: rescale the gradients so their
+    global 2-norm is at most this before each step (recurrent models need it). ``seed`` seeds chainrule's global generator
     (dropout) and the shuffles. ``out``: a run folder (see the module docstring); ``config``:
     extra entries for its config.json.
     ``resume``: a run folder to continue (the settings must match it; ``epochs`` may grow).
@@ -279,6 +296,9 @@ def fit(
         _check_positive("early_stopping", early_stopping)
     if weight_decay is not None:
         _check_positive("weight_decay", weight_decay, float, allow_zero=True)
+    _check_choice("schedule", schedule, SCHEDULES)
+    if clip_grad_norm is not None:
+        _check_positive("clip_grad_norm", clip_grad_norm, float)
     settings = {
         "loss": loss,
         "metric": metric,
@@ -287,11 +307,20 @@ def fit(
         "weight_decay": weight_decay,
         "batch_size": batch_size,
         "seed": seed,
+        "schedule": schedule,
+        "clip_grad_norm": clip_grad_norm,
         "epochs": epochs,
         "early_stopping": early_stopping,
     }
     decay = {} if weight_decay is None else {"weight_decay": weight_decay}
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, **decay)
+    params = list(model.parameters())
+    opt = OPTIMIZERS[optimizer](params, lr=lr, **decay)
+
+    def set_lr(epoch: int) -> None:  # epoch counts from 1
+        if schedule == "cosine":
+            for group in opt.param_groups:
+                group["lr"] = lr * (1 + math.cos(math.pi * (epoch - 1) / epochs)) / 2
+
     gen = data.Generator(seed)
     loader = data.DataLoader(splits.train, batch_size=batch_size, shuffle=True, generator=gen)
     run_dir = None if out is None and resume is None else os.fspath(out or resume)
@@ -366,6 +395,7 @@ def fit(
                 loss_sum, n_seen, t0 = partial["loss"], partial["n"], time.perf_counter()
                 skip, state["partial"], state["step"] = state["step"], None, 0
                 bar = _bar(len(loader), skip, f"epoch {epoch}/{epochs}", tty)
+                set_lr(epoch)
                 model.train()
                 for step, (x, y) in enumerate(loader, start=1):
                     if step <= skip:
@@ -392,6 +422,8 @@ def fit(
                         )
                     opt.zero_grad()
                     batch_loss.backward()
+                    if clip_grad_norm is not None:
+                        clip_grad_norm_(params, clip_grad_norm)
                     opt.step()
                     at["in_batch"] = False
                     loss_sum, n_seen = loss_sum + value * len(y), n_seen + len(y)

@@ -11,13 +11,13 @@ from chainrule.models import dcgan
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--arch", default="mlp", choices=["mlp", "conv"])
-parser.add_argument("--epochs", type=int, default=80)
+parser.add_argument("--epochs", type=int, default=100)
 args = parser.parse_args()
 
 splits = registry.load("digits", seed=0)
 cr.manual_seed(0)
 model = dcgan.build(splits.info, arch=args.arch)
-config = {"epochs": args.epochs, "batch_size": 64, "lr": 1e-3, "seed": 0}
+config = {"epochs": args.epochs, "batch_size": 32, "lr": 2e-4, "seed": 0}
 
 
 def log(epoch, m):

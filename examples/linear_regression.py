@@ -12,7 +12,7 @@ splits = load("diabetes", seed=0)
 cr.manual_seed(0)
 model = models.get("linreg").build(splits.info)
 print(model)
-score = fit(model, splits, cfg)
+score = fit(model, splits, cfg, every=50)
 print(f"linreg on diabetes: test {cfg['metric']} {score:.4f} (target {cfg['target']})")
 
 # The closed form on the same split: [w; b] = lstsq([X 1], y).

@@ -11,7 +11,7 @@ splits = load("xor", seed=0)
 cr.manual_seed(0)
 model = models.get("mlp").build(splits.info)
 print(model)
-score = fit(model, splits, cfg)
+score = fit(model, splits, cfg, every=100)
 print(f"mlp on xor: test {cfg['metric']} {score:.4f} (target {cfg['target']})")
 
 cfg = models.config("mlp", "moons")
