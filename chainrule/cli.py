@@ -276,6 +276,8 @@ def cmd_train(args) -> int:
             "batch_size",
             "seed",
             "early_stopping",
+            "schedule",
+            "clip_grad_norm",
         )
     }
     extra = {k: v for k, v in cfg.items() if k not in settings}

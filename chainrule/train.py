@@ -226,7 +226,7 @@ class _Interrupt:
 # ---------------------------------------------------------------- the loop
 def _check_choice(what: str, value, valid) -> None:
     if value not in valid:
-        raise ValueError(f"fit: unknown {what} {value!r}; valid: {', '.join(valid)}")
+        raise ValueError(f"fit: unknown {what} {value!r}; valid: {', '.join(map(str, valid))}")
 
 
 def _check_positive(what: str, value, kind=int, allow_zero: bool = False) -> None:
@@ -273,9 +273,9 @@ def fit(
     ``lr`` (and ``weight_decay``, when given). ``schedule='cosine'`` sets epoch e's (from 0)
     learning rate to lr·(1 + cos(π·e/epochs))/2, CosineAnnealingLR's closed form stepped once
     per epoch, from lr down towards 0. ``clip_grad_norm``: rescale the gradients so their
-    global 2-norm is at most this before each step (recurrent models need it). ``seed`` seeds chainrule's global generator
-    (dropout) and the shuffles. ``out``: a run folder (see the module docstring); ``config``:
-    extra entries for its config.json.
+    global 2-norm is at most this before each step (recurrent models need it). ``seed`` seeds
+    chainrule's global generator (dropout) and the shuffles. ``out``: a run folder (see the
+    module docstring); ``config``: extra entries for its config.json.
     ``resume``: a run folder to continue (the settings must match it; ``epochs`` may grow).
     ``early_stopping``: stop after that many epochs without a better validation metric.
     ``log(epoch, record)`` is called after each epoch with that epoch's metrics line.

@@ -17,7 +17,7 @@ args = parser.parse_args()
 splits = registry.load("digits", seed=0)
 cr.manual_seed(0)
 model = dcgan.build(splits.info, arch=args.arch)
-config = {"epochs": args.epochs, "batch_size": 32, "lr": 2e-4, "seed": 0}
+config = {"epochs": args.epochs, "batch_size": 32, "lr": 5e-4, "seed": 0}
 
 
 def log(epoch, m):

@@ -237,3 +237,37 @@ def test_sigint_mid_epoch_saves_checkpoint_exits_cleanly_and_resumes_exactly(tmp
     train.fit(resumed, tiny_splits(), epochs=3, resume=run, **dict(KW, plots=False))
     for k, v in params(straight).items():
         assert np.array_equal(params(resumed)[k], v), k
+
+
+def test_cosine_schedule_follows_the_closed_form_and_must_match_on_resume(tmp_path):
+    kw = dict(KW, epochs=4, schedule="cosine", clip_grad_norm=1.0, plots=False)
+    whole = tiny_model()
+    result = train.fit(whole, tiny_splits(), **kw)
+    lrs = [r["lr"] for r in result["history"]]
+    np.testing.assert_allclose(lrs, [1e-2 * (1 + np.cos(np.pi * e / 4)) / 2 for e in range(4)])
+    # A resume must keep the schedule.
+    half = tiny_model()
+    train.fit(half, tiny_splits(), **dict(kw, epochs=2), out=tmp_path / "run")
+    resumed = tiny_model()
+    with pytest.raises(ValueError, match=r"schedule"):
+        train.fit(resumed, tiny_splits(), **dict(kw, schedule=None), resume=tmp_path / "run")
+    # epochs grows on resume, so the cosine's horizon is the final epoch count, 4: the first
+    # two epochs of the short run used horizon 2, and the weights differ from `whole`.
+    train.fit(resumed, tiny_splits(), **kw, resume=tmp_path / "run")
+    assert [r["epoch"] for r in train.read_metrics(tmp_path / "run")] == [1, 2, 3, 4]
+
+
+def test_binary_logit_with_bce_and_clipping_learns():
+    model = tiny_model(out=1)
+    kw = dict(KW, loss="bce_with_logits", epochs=20, clip_grad_norm=0.5, plots=False)
+    result = train.fit(model, tiny_splits(), **kw)
+    assert result["val_accuracy"] >= 0.9
+    assert result["confusion"].shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "bad, match", [({"schedule": "step"}, "schedule"), ({"clip_grad_norm": -1.0}, "clip_grad_norm")]
+)
+def test_bad_schedule_and_clip_are_clear_errors(bad, match):
+    with pytest.raises(ValueError, match=match):
+        train.fit(tiny_model(), tiny_splits(), **dict(KW, epochs=1, **bad))

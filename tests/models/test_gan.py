@@ -189,7 +189,7 @@ def test_dcgan_digits_are_recognisable(digits_classifier):
     splits = _load("digits")
     cr.manual_seed(0)
     model = dcgan.build(splits.info, arch="mlp")
-    config = {"epochs": 100, "batch_size": 32, "lr": 2e-4, "seed": 0}  # dcgan.DEFAULTS
+    config = {"epochs": 100, "batch_size": 32, "lr": 5e-4, "seed": 0}  # dcgan.DEFAULTS
     dcgan.fit(model, splits, config, None)
     images = dcgan.sample(model, 500, seed=123)
     assert tuple(images.shape) == (500, 1, 8, 8)

@@ -108,3 +108,50 @@ def test_bad_hyperparameters_are_clear_errors():
         models.get("mlp").build(DIGITS, hidden=(0,))
     with pytest.raises(ValueError, match=r"cnn: unknown hyperparameters \['depth'\]"):
         models.get("cnn").build(DIGITS, depth=3)
+
+
+ADDING = {"name": "adding_problem", "task": "regression", "n_features": 2, "seq_len": 50}
+
+
+def test_every_name_imports_and_has_defaults_and_build():
+    for name in models.names():
+        module = models.get(name)
+        assert callable(module.build) and isinstance(module.DEFAULTS, dict), name
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+def test_sequence_regressors_read_out_the_last_step(name):
+    cr.manual_seed(0)
+    net = models.get(name).build(ADDING)
+    with cr.no_grad():
+        assert tuple(net(cr.randn(5, 7, 2)).shape) == (5, 1)
+    hidden = models.get(name).DEFAULTS["hidden"]
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[name]
+    count = sum(p.numel() for p in net.parameters())
+    assert count == gates * hidden * (2 + hidden + 2) + hidden + 1
+    with pytest.raises(ValueError, match=rf"{name}: needs a sequence regression dataset"):
+        models.get(name).build(DIGITS)
+
+
+def test_sequence_regressors_bring_their_own_data():
+    assert models.get("lstm").DEFAULTS["dataset"] is None
+    splits = models.get("gru").data(0)
+    X, y = splits.train.tensors
+    assert tuple(X.shape) == (10_000, 50, 2) and tuple(y.shape) == (10_000, 1)
+    assert len(splits.test) == 1_000 and splits.info["task"] == "regression"
+    X, y = models.get("rnn").data(0).train.tensors
+    assert X.shape[1] == 30 and tuple(y.shape) == (X.shape[0], 1)
+
+
+def test_charlm_logits_state_and_sample():
+    charlm = models.get("charlm")
+    info = {"name": "tiny", "task": "language_model", "chars": " abc"}
+    cr.manual_seed(0)
+    net = charlm.build(info, embed=4, hidden=8)
+    logits, (h, c) = net(cr.tensor([[0, 1, 2], [3, 2, 1]]))
+    assert tuple(logits.shape) == (2, 3, 4) and tuple(h.shape) == (1, 2, 8)
+    text = charlm.sample(net, 30, seed=1, prime="ab")
+    assert text.startswith("ab") and len(text) == 32 and set(text) <= set(" abc")
+    assert charlm.sample(net, 30, seed=1, prime="ab") == text
+    with pytest.raises(ValueError, match=r"charlm: needs a text dataset"):
+        charlm.build(DIGITS)

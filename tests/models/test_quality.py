@@ -123,3 +123,55 @@ def test_cnn_mnist():
         pytest.skip("MNIST CNN run takes ~5 min on CPU; set CHAINRULE_MNIST_TEST=1 to run it")
     *_, acc = _fit("cnn", "mnist")
     assert acc >= 0.99
+
+
+def _fit_own_data(name, seed=0):
+    """``_fit`` for a model that makes its own splits (``data``) instead of the registry's."""
+    module = models.get(name)
+    cfg, splits = models.config(name), module.data(seed)
+    cr.manual_seed(seed)
+    model = module.build(splits.info)
+    t0 = time.perf_counter()
+    train(model, splits, cfg, seed=seed)
+    score = evaluate(model, splits.test, cfg["metric"])
+    print(f"\n{name}: test {cfg['metric']} {score:.4f} ({time.perf_counter() - t0:.1f} s)")
+    return model, splits, cfg, score
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru"])
+def test_gated_rnn_solves_the_adding_problem(name):
+    model, splits, _, r2 = _fit_own_data(name)
+    X, y = splits.test.tensors
+    mse = float(((predict(model, X) - y.numpy()) ** 2).mean())
+    print(f"  test MSE {mse:.5f} (predict-1 baseline 0.167)")
+    assert mse < 0.01 and r2 >= models.config(name)["target"]
+
+
+def test_rnn_forecasts_a_noisy_sine_better_than_persistence():
+    model, splits, cfg, r2 = _fit_own_data("rnn")
+    X, y = (t.numpy() for t in splits.test.tensors)
+    mse = float(((predict(model, splits.test.tensors[0]) - y) ** 2).mean())
+    persistence = float(((X.reshape(len(X), -1)[:, -1:] - y) ** 2).mean())
+    print(f"  test MSE {mse:.4f}; persistence {persistence:.4f}")
+    assert r2 >= cfg["target"] and mse < persistence
+
+
+def test_charlm_beats_the_unigram_model_by_a_nat_and_samples():
+    charlm = models.get("charlm")
+    splits = charlm.data(0)
+    cr.manual_seed(0)
+    model = charlm.build(splits.info)
+    t0 = time.perf_counter()
+    result = charlm.fit(model, splits, {"seed": 0})
+    train_ids = splits.train.tensors[0].numpy().reshape(-1)
+    val_ids = splits.test.tensors[0].numpy().reshape(-1)
+    V = len(splits.info["chars"])
+    log_p = np.log((np.bincount(train_ids, minlength=V) + 1.0) / (len(train_ids) + V))
+    unigram = float(-log_p[val_ids].mean())
+    text = charlm.sample(model, 200, seed=0)
+    print(
+        f"\ncharlm: validation {result['val_nats_per_char']:.3f} nats/char, unigram "
+        f"{unigram:.3f} ({time.perf_counter() - t0:.1f} s)\n  {text[:120]!r}"
+    )
+    assert result["val_nats_per_char"] <= unigram - 1.0
+    assert len(text) == 204 and set(text) <= set(splits.info["chars"])
