@@ -48,10 +48,16 @@ def twin_steps(make, x, y, opt_name, lr):
     with torch.no_grad():
         for (_, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
             q.copy_(torch.from_numpy(p.data.copy()))
-    opt_c = (cr.optim.SGD(ours.parameters(), lr=lr) if opt_name == "sgd"
-             else cr.optim.Adam(ours.parameters(), lr=lr))
-    opt_t = (torch.optim.SGD(theirs.parameters(), lr=lr) if opt_name == "sgd"
-             else torch.optim.Adam(theirs.parameters(), lr=lr))
+    opt_c = (
+        cr.optim.SGD(ours.parameters(), lr=lr)
+        if opt_name == "sgd"
+        else cr.optim.Adam(ours.parameters(), lr=lr)
+    )
+    opt_t = (
+        torch.optim.SGD(theirs.parameters(), lr=lr)
+        if opt_name == "sgd"
+        else torch.optim.Adam(theirs.parameters(), lr=lr)
+    )
     xc, yc = cr.tensor(x), cr.tensor(y)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 
@@ -76,8 +82,10 @@ def twin_steps(make, x, y, opt_name, lr):
 
 def data(shape, classes, seed=0):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal(shape).astype(np.float32),
-            rng.integers(0, classes, shape[0]).astype(np.int64))
+    return (
+        rng.standard_normal(shape).astype(np.float32),
+        rng.integers(0, classes, shape[0]).astype(np.int64),
+    )
 
 
 def main():
@@ -86,24 +94,38 @@ def main():
     ap.add_argument("--steps", type=int, default=30)
     args = ap.parse_args()
     cr.manual_seed(0)
-    print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
-          f"threads), chainrule {cr.__version__}")
+    print(
+        f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
+        f"threads), chainrule {cr.__version__}"
+    )
     r = {}
     for opt in ("sgd", "adam"):
         x, y = data((64, 64), 10)
-        r[f"small-{opt}"] = compare(f"small MLP nn.Linear+{opt} b64",
-                                    *twin_steps(lambda lib: mlp(lib, [64, 128, 64, 10]), x, y,
-                                                opt, 0.01), args.rounds, args.steps * 4)
+        r[f"small-{opt}"] = compare(
+            f"small MLP nn.Linear+{opt} b64",
+            *twin_steps(lambda lib: mlp(lib, [64, 128, 64, 10]), x, y, opt, 0.01),
+            args.rounds,
+            args.steps * 4,
+        )
         x, y = data((128, 784), 10)
-        r[f"large-{opt}"] = compare(f"large MLP nn.Linear+{opt} b128",
-                                    *twin_steps(lambda lib: mlp(lib, [784, 512, 512, 10]), x, y,
-                                                opt, 0.01), args.rounds, args.steps)
+        r[f"large-{opt}"] = compare(
+            f"large MLP nn.Linear+{opt} b128",
+            *twin_steps(lambda lib: mlp(lib, [784, 512, 512, 10]), x, y, opt, 0.01),
+            args.rounds,
+            args.steps,
+        )
     x, y = data((64, 1, 28, 28), 10)
-    r["cnn"] = compare("CNN conv16-pool-conv32-pool-fc b64",
-                       *twin_steps(cnn, x, y, "sgd", 0.01), args.rounds, max(args.steps // 2, 5))
-    print(f"targets: small MLP ≤ 0.60 (SGD {r['small-sgd']:.2f}, Adam {r['small-adam']:.2f}); "
-          f"large MLP ≤ 0.95 (SGD {r['large-sgd']:.2f}, Adam {r['large-adam']:.2f}); "
-          f"CNN ≤ 1.5 ({r['cnn']:.2f})")
+    r["cnn"] = compare(
+        "CNN conv16-pool-conv32-pool-fc b64",
+        *twin_steps(cnn, x, y, "sgd", 0.01),
+        args.rounds,
+        max(args.steps // 2, 5),
+    )
+    print(
+        f"targets: small MLP ≤ 0.60 (SGD {r['small-sgd']:.2f}, Adam {r['small-adam']:.2f}); "
+        f"large MLP ≤ 0.95 (SGD {r['large-sgd']:.2f}, Adam {r['large-adam']:.2f}); "
+        f"CNN ≤ 1.5 ({r['cnn']:.2f})"
+    )
 
 
 if __name__ == "__main__":

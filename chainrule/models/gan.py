@@ -12,7 +12,7 @@ Two objectives, chosen by ``config['loss']``:
   gradient flows back through that gradient (double backprop).
 
     model = build(info)
-    metrics = fit(model, splits, {"epochs": 40, "batch_size": 128, "lr": 1e-3, "seed": 0}, log)
+    metrics = fit(model, splits, {"epochs": 56, "batch_size": 128, "lr": 1e-3, "seed": 0}, log)
     points = sample(model, 2000, seed=0)        # (2000, 2)
 """
 
