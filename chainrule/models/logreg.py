@@ -13,8 +13,7 @@ touches b, a difference of order λ·b that does not change a prediction here.)
 from __future__ import annotations
 
 from .. import nn
-from ..functions.activation import sigmoid
-from ._util import n_inputs
+from .perceptron import Perceptron, binary_inputs
 
 DEFAULTS = {
     "dataset": "breast_cancer",
@@ -29,30 +28,15 @@ DEFAULTS = {
 }
 
 
-class LogisticRegression(nn.Module):
-    """Linear(in, 1): (N, in) → logits (N, 1)."""
+class LogisticRegression(Perceptron):
+    """Linear(in, 1): (N, in) → logits (N, 1), starting from zero weights."""
 
     def __init__(self, in_features: int):
-        super().__init__()
-        self.linear = nn.Linear(in_features, 1)
+        super().__init__(in_features)
         nn.init.zeros_(self.linear.weight)  # a convex problem: start where sklearn starts
         nn.init.zeros_(self.linear.bias)
-
-    def forward(self, x):
-        return self.linear(x.reshape(x.shape[0], -1))
-
-    def predict_proba(self, x):
-        """σ(w·x + b), shape (N, 1)."""
-        return sigmoid(self(x))
 
 
 def build(info: dict, **hparams) -> nn.Module:
     """Logistic regression for a binary dataset (``info['n_classes']`` must be 2)."""
-    if hparams:
-        raise ValueError(f"logreg: unknown hyperparameters {sorted(hparams)}")
-    if info.get("n_classes") != 2:
-        raise ValueError(
-            f"logreg: needs a binary dataset (n_classes 2), got n_classes "
-            f"{info.get('n_classes')!r} for {info.get('name', 'the dataset')!r}"
-        )
-    return LogisticRegression(n_inputs(info, "logreg"))
+    return LogisticRegression(binary_inputs(info, hparams, "logreg"))

@@ -39,13 +39,18 @@ class Perceptron(nn.Module):
         return sigmoid(self(x))
 
 
-def build(info: dict, **hparams) -> nn.Module:
-    """A perceptron for a binary dataset (``info['n_classes']`` must be 2)."""
+def binary_inputs(info: dict, hparams: dict, name: str) -> int:
+    """The input size of a one-unit binary classifier, after checking the dataset fits it."""
     if hparams:
-        raise ValueError(f"perceptron: unknown hyperparameters {sorted(hparams)}")
+        raise ValueError(f"{name}: unknown hyperparameters {sorted(hparams)}")
     if info.get("n_classes") != 2:
         raise ValueError(
-            f"perceptron: needs a binary dataset (n_classes 2), got n_classes "
+            f"{name}: needs a binary dataset (n_classes 2), got n_classes "
             f"{info.get('n_classes')!r} for {info.get('name', 'the dataset')!r}"
         )
-    return Perceptron(n_inputs(info, "perceptron"))
+    return n_inputs(info, name)
+
+
+def build(info: dict, **hparams) -> nn.Module:
+    """A perceptron for a binary dataset (``info['n_classes']`` must be 2)."""
+    return Perceptron(binary_inputs(info, hparams, "perceptron"))
