@@ -9,20 +9,16 @@ anything is timed. Method: each library runs in its own timed block, blocks alte
 (A B A B) with a 0.1 s pause between them; the figure is the median step time, and the ratio
 is chainrule / torch.
 
-    python benchmarks/bench_cnn.py [--rounds 9] [--steps 20] [--threads N] [--top-pad MB]
+    python benchmarks/bench_cnn.py [--rounds 9] [--steps 20] [--threads N]
 
-Memory note: each NumPy step allocates some 45 MB of fresh temporaries. With glibc's default
-settings much of that goes back to the OS at the end of a step and page-faults back in at the
-next (about 1,800 minor faults per step here, against about 30 for torch, whose tensors are
-freed and reused differently). ``--top-pad 64`` calls ``mallopt(M_TOP_PAD, 64 MB)`` for the
-whole process (both libraries), which keeps that memory mapped; the environment variable
-``MALLOC_TOP_PAD_=67108864`` does the same.
+Memory: chainrule's backend keeps freed heap mapped (glibc M_TOP_PAD, 64 MB) for the whole
+process; without that, each step's large NumPy temporaries page-faulted back in every step
+(about 1,800 minor faults per step). The page-fault counts are printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import resource
 import statistics
 import time
@@ -30,6 +26,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from bench_core import timed_block
 
 import chainrule as cr
 from chainrule.functions.activation import log_softmax, relu
@@ -91,26 +88,12 @@ def torch_step(params, x, y):
     return step
 
 
-def timed_block(step, n):
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return times
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=None, help="BLAS/torch threads (default: all)")
-    ap.add_argument(
-        "--top-pad", type=int, default=0, help="glibc M_TOP_PAD in MB (default: untouched)"
-    )
     args = ap.parse_args()
-    if args.top_pad:
-        ctypes.CDLL("libc.so.6").mallopt(-2, args.top_pad << 20)  # -2 is M_TOP_PAD
     if args.threads:
         from threadpoolctl import threadpool_limits
 
@@ -156,7 +139,7 @@ def main():
     a, b = statistics.median(a_times), statistics.median(b_times)
     print(
         f"torch threads {torch.get_num_threads()}, {args.rounds} rounds × {args.steps} steps, "
-        f"M_TOP_PAD {args.top_pad or 'default'} MB; minor page faults per step: "
+        f"minor page faults per step: "
         f"chainrule {faults[0]:.0f}, torch {faults[1]:.0f}"
     )
     print(f"chainrule {a * 1e3:7.2f} ms   torch {b * 1e3:7.2f} ms   ratio {a / b:.2f}")

@@ -20,7 +20,60 @@ def _index(idx, n, who):
     return i % n
 
 
-class Sequential(Module):
+def _renumber(container: Module, mods) -> None:
+    """Re-register ``mods`` under the keys "0", "1", ..."""
+    for k in list(container._modules):
+        container.__dict__.pop(k, None)
+    container._modules.clear()
+    for i, m in enumerate(mods):
+        container.add_module(str(i), m)
+
+
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules under the keys "0", "1", ..."""
+
+    def __setitem__(self, idx, module: Module) -> None:
+        key = list(self._modules)[_index(idx, len(self), type(self).__name__)]
+        self.add_module(key, module)
+
+    def __delitem__(self, idx) -> None:
+        """Remove module(s), then renumber the rest "0", "1", ... (as torch)."""
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            del mods[idx]
+        else:
+            del mods[_index(idx, len(mods), type(self).__name__)]
+        _renumber(self, mods)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module: Module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module):
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        _renumber(self, mods)
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        mods = list(self._modules.values())
+        m = mods.pop(_index(index, len(mods), f"{type(self).__name__}.pop"))
+        _renumber(self, mods)
+        return m
+
+
+class Sequential(_ModuleSequence):
     """Chain modules: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``; output of one is the
     input of the next. Also takes an OrderedDict of named modules."""
 
@@ -43,57 +96,8 @@ class Sequential(Module):
             return Sequential(OrderedDict(list(self._modules.items())[idx]))
         return list(self._modules.values())[_index(idx, len(self), "Sequential")]
 
-    def __setitem__(self, idx, module: Module) -> None:
-        key = list(self._modules)[_index(idx, len(self), "Sequential")]
-        self.add_module(key, module)
 
-    def __delitem__(self, idx) -> None:
-        """Remove module(s), then renumber the rest "0", "1", ... (as torch)."""
-        mods = list(self._modules.values())
-        if isinstance(idx, slice):
-            del mods[idx]
-        else:
-            del mods[_index(idx, len(mods), "Sequential")]
-        _renumber(self, mods)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules) -> Sequential:
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module: Module) -> Sequential:
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        _renumber(self, mods)
-        return self
-
-    def pop(self, index: int = -1) -> Module:
-        mods = list(self._modules.values())
-        m = mods.pop(_index(index, len(mods), "Sequential.pop"))
-        _renumber(self, mods)
-        return m
-
-
-def _renumber(container: Module, mods) -> None:
-    """Re-register ``mods`` under the keys "0", "1", ..."""
-    for k in list(container._modules):
-        container.__dict__.pop(k, None)
-    container._modules.clear()
-    for i, m in enumerate(mods):
-        container.add_module(str(i), m)
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (keys "0", "1", ...)."""
 
     def __init__(self, modules=None):
@@ -101,52 +105,14 @@ class ModuleList(Module):
         for m in modules or []:
             self.append(m)
 
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        _renumber(self, mods)
-
-    def pop(self, index: int = -1) -> Module:
-        mods = list(self._modules.values())
-        m = mods.pop(_index(index, len(mods), "ModuleList.pop"))
-        _renumber(self, mods)
-        return m
-
     def __getitem__(self, idx):
         mods = list(self._modules.values())
         if isinstance(idx, slice):
             return ModuleList(mods[idx])
         return mods[_index(idx, len(mods), "ModuleList")]
 
-    def __setitem__(self, idx, module):
-        key = list(self._modules)[_index(idx, len(self), "ModuleList")]
-        self.add_module(key, module)
-
-    def __delitem__(self, idx) -> None:
-        mods = list(self._modules.values())
-        if isinstance(idx, slice):
-            del mods[idx]
-        else:
-            del mods[_index(idx, len(mods), "ModuleList")]
-        _renumber(self, mods)
-
     def __iadd__(self, modules) -> ModuleList:
         return self.extend(modules)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
 
 class ModuleDict(Module):
