@@ -15,11 +15,13 @@ from .backend import (
     float32,
     float64,
     get_array_module,
+    get_num_threads,
     int8,
     int16,
     int32,
     int64,
     manual_seed,
+    set_num_threads,
     uint8,
 )
 from .creation import (

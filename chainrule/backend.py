@@ -104,16 +104,70 @@ class _BlasThreads:
 _blas = _BlasThreads()
 
 
-def matmul(a, b, single_thread: bool = False):
+def matmul(a, b, single_thread: bool = False, out=None):
     """``a @ b`` for arrays, with the BLAS thread count chosen for the product's size (or one
-    thread, with ``single_thread``, for products known to be too small to share)."""
+    thread, with ``single_thread``, for products known to be too small to share); ``out``
+    as ``numpy.matmul``'s."""
     if _blas._set is not None and type(a) is numpy.ndarray and a.ndim >= 2 and b.ndim >= 2:
         if single_thread:
             _blas.for_product(1, 1, 1)
         else:
             m = a.size // a.shape[-1] if a.ndim > 2 else a.shape[0]
             _blas.for_product(m, a.shape[-1], b.shape[-1])
+    if out is not None:
+        return numpy.matmul(a, b, out=out)
     return a @ b
+
+
+def get_num_threads() -> int:
+    """The threads chainrule computes with: OpenBLAS's count for matrix products, and the
+    workers of ``parallel_for`` (the optimizers' updates). Starts at OpenBLAS's own setting
+    (``OPENBLAS_NUM_THREADS``, else the cores)."""
+    if _threads[0] is not None:
+        return _threads[0]
+    return _blas.most if _blas._set is not None else 1
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads for matrix products and parallel updates, as ``torch.set_num_threads``."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    _threads[0] = n
+    if _blas._set is not None:
+        _blas.most = n
+        _blas._set(n)
+        _blas.current = n
+
+
+_threads: list = [None]
+_pool: list = [None]
+
+
+def parallel_for(fn, arrays, grain: int = 1 << 15) -> None:
+    """Call ``fn(*chunk)`` on matching contiguous slices of the flattened ``arrays``, one slice
+    per thread (``get_num_threads()``), each at least ``grain`` elements; ``fn`` works in place.
+
+    NumPy releases the GIL inside its loops, so elementwise work such as an optimizer's update
+    of a large parameter runs on every core. Small, non-contiguous or non-NumPy arrays are
+    handled in one call on the calling thread. The result is the same either way, bit for bit.
+    """
+    n = arrays[0].size
+    k = min(get_num_threads(), n // grain)
+    if k <= 1 or not all(type(a) is numpy.ndarray and a.flags.c_contiguous for a in arrays):
+        fn(*arrays)
+        return
+    if _pool[0] is None or _pool[0]._max_workers < k - 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool[0] = ThreadPoolExecutor(max_workers=k - 1, thread_name_prefix="chainrule")
+    flats = [a.reshape(-1) for a in arrays]
+    cuts = [n * i // k for i in range(k + 1)]
+    futures = [
+        _pool[0].submit(fn, *[f[cuts[i] : cuts[i + 1]] for f in flats]) for i in range(1, k)
+    ]
+    fn(*[f[: cuts[1]] for f in flats])
+    for f in futures:
+        f.result()
 
 
 def get_array_module(*args):

@@ -96,10 +96,11 @@ def _model(name: str):
 
 
 def _resolve_data(data: str | None, default: str) -> tuple[str, str | None]:
-    """(dataset name, root) from --data: a registry name, or a directory of IDX files."""
+    """(dataset name, root) from --data: a registry name, or a directory of IDX files (or the
+    model's own dataset, ``default``)."""
     from .datasets import registry
 
-    if data is None:
+    if data is None or data == default:
         return default, None
     if data in registry.names():
         return data, None
@@ -124,8 +125,9 @@ def _load_data(name: str, seed: int, root):
 
 
 def _splits(mod, cfg: dict):
-    """The run's data: the registry's dataset, or the model's own (``mod.data``) if it has none."""
-    if cfg.get("dataset") is None and hasattr(mod, "data"):
+    """The run's data: the registry's dataset, or the model's own (``mod.data``), which its
+    DEFAULTS name (runs made before they did say None)."""
+    if hasattr(mod, "data") and cfg.get("dataset") in (None, mod.DEFAULTS.get("dataset")):
         return mod.data(cfg["seed"])
     return _load_data(cfg["dataset"], cfg["seed"], cfg.get("data_root"))
 
@@ -166,6 +168,16 @@ def _run_config(run_dir: str) -> dict:
         raise CLIError(f"{run_dir}: can't read {CONFIG} ({_one_line(e)})") from None
 
 
+def _epochs_done(run_dir: str) -> int:
+    from .serialization import CheckpointError, load
+    from .train import CHECKPOINT
+
+    try:
+        return int(load(os.path.join(run_dir, CHECKPOINT)).get("epoch", 0))
+    except CheckpointError as e:
+        raise CLIError(_one_line(e)) from None
+
+
 def _rebuild(run_dir: str):
     """(config, model module, model with the checkpoint's weights, splits) of a run folder."""
     from .serialization import CheckpointError, load
@@ -186,7 +198,10 @@ def _build(mod, cfg: dict, info: dict):
     from . import backend
 
     backend.manual_seed(cfg["seed"])
-    return mod.build(info, **cfg.get("model_options", {}))
+    try:
+        return mod.build(info, **cfg.get("model_options", {}))
+    except (ValueError, TypeError) as e:  # e.g. charlm on an image dataset
+        raise CLIError(_one_line(e)) from None
 
 
 # ---------------------------------------------------------------- commands
@@ -197,10 +212,13 @@ def cmd_list(args) -> int:
     print("models:")
     for name in models.names():
         try:
-            d = models.get(name).DEFAULTS
-            print(f"  {name:<11} default data {d.get('dataset')}, metric {d.get('metric')}")
+            mod = models.get(name)
         except Exception as e:  # a model whose file is missing still gets listed
             print(f"  {name:<11} (unavailable: {_one_line(e)})")
+            continue
+        data = mod.DEFAULTS.get("dataset")
+        own = " (its own)" if hasattr(mod, "data") and data not in registry.names() else ""
+        print(f"  {name:<11} default data {data}{own}, metric {mod.DEFAULTS.get('metric')}")
     print("datasets:")
     print("  " + ", ".join(registry.names()))
     return 0
@@ -229,6 +247,12 @@ def _train_config(args) -> dict:
         cfg["epochs"] = args.epochs or cfg["epochs"]
         if args.early_stopping is not None:
             cfg["early_stopping"] = args.early_stopping
+        done = _epochs_done(args.resume)
+        if done >= cfg["epochs"]:
+            raise CLIError(
+                f"--resume {args.resume}: the run has done {done} epochs already (--epochs "
+                f"{cfg['epochs']}); give --epochs N with N > {done} to train on"
+            )
         cfg["out"] = args.resume
         return cfg
     name = args.model or "mlp"
@@ -261,9 +285,7 @@ def cmd_train(args) -> int:
     out = _writable_dir(cfg.pop("out"))
     model = _build(mod, cfg, splits.info)
     if hasattr(mod, "fit"):
-        if args.resume is not None:
-            raise CLIError(f"model {cfg['model']} trains with its own loop, which can't resume")
-        return _fit_custom(mod, model, splits, cfg, out, quiet=args.quiet)
+        return _fit_custom(mod, model, splits, cfg, out, args.resume is not None, args.quiet)
     settings = {
         k: cfg.get(k)
         for k in (
@@ -310,12 +332,17 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _fit_custom(mod, model, splits, cfg: dict, out: str, quiet: bool) -> int:
-    """A model with its own ``fit`` (the neuron, the GANs): its loop, our run folder."""
+def _fit_custom(mod, model, splits, cfg: dict, out: str, resume: bool, quiet: bool) -> int:
+    """A model with its own ``fit`` (the neuron, charlm, the GANs): its loop, stepped by a
+    ``Loop`` that checkpoints into our run folder (exact resume, Ctrl-C), as ``train.fit``."""
     from . import plots, train
-    from .serialization import save
+    from .models._loop import Loop
 
-    history: list[dict] = []
+    try:
+        loop = Loop(out, resume=resume)
+    except (OSError, ValueError) as e:
+        raise CLIError(_one_line(e)) from None
+    history = [r for r in train.read_metrics(out) if r["epoch"] <= loop.epoch] if resume else []
     train._write_json(os.path.join(out, train.CONFIG), cfg)
     train._write_metrics(out, history)
 
@@ -332,19 +359,26 @@ def _fit_custom(mod, model, splits, cfg: dict, out: str, quiet: bool) -> int:
 
     interrupted = False
     try:
-        result = mod.fit(model, splits, dict(cfg), log)
+        with loop:
+            result = mod.fit(model, splits, dict(cfg), log, loop=loop)
     except KeyboardInterrupt:
         interrupted, result = True, {}
     except FloatingPointError as e:
         print(f"chainrule train: {_one_line(e)}", file=sys.stderr)
         return EXIT_DIVERGED
-    save({"model": model.state_dict(), "epoch": len(history)}, os.path.join(out, train.CHECKPOINT))
+    except ValueError as e:  # a bad setting, or a checkpoint this loop can't resume from
+        raise CLIError(_one_line(e)) from None
     if history:
         plots.plot_history(history, os.path.join(out, "curves.png"))
     if hasattr(mod, "sample"):
         _write_samples(mod, model, splits, os.path.join(out, "samples.png"), 64, cfg["seed"])
     if interrupted:
-        print(f"interrupted; the weights so far are in {out}", file=sys.stderr)
+        epoch, step = loop.saved_at or (0, 0)
+        where = f"after epoch {epoch}" if step == 0 else f"at epoch {epoch + 1}, step {step}"
+        print(
+            f"interrupted; checkpoint {where}; resume with: chainrule train --resume {out}",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     shown = {k: v for k, v in (result or {}).items() if isinstance(v, (int, float))}
     print("  ".join(f"{k} {v:.4g}" for k, v in shown.items()))
@@ -374,10 +408,8 @@ def cmd_evaluate(args) -> int:
     elif cfg.get("loss") in train.LOSSES and cfg.get("metric") in train.METRIC_NAMES:
         result = train.evaluate(model, splits.test, loss=cfg["loss"], metric=cfg["metric"])
     else:
-        raise CLIError(
-            f"model {cfg['model']} has no test metric to evaluate; try `chainrule sample "
-            f"{args.run_dir}`"
-        )
+        hint = f"; try `chainrule sample {args.run_dir}`" if hasattr(mod, "sample") else ""
+        raise CLIError(f"model {cfg['model']} has no test metric to evaluate{hint}")
     shown = {k: v for k, v in result.items() if isinstance(v, (int, float))}
     print(f"{cfg['model']} on {cfg['dataset']} (test split, {len(splits.test)} samples)")
     print("  ".join(f"test_{k} {v:.4f}" for k, v in shown.items()))

@@ -60,3 +60,69 @@ def test_matmul_matches_numpy_and_restores_threads(shape):
 def test_keep_freed_memory_can_be_disabled(monkeypatch):
     monkeypatch.setenv("CHAINRULE_MALLOPT", "0")
     backend._keep_freed_memory()  # a no-op, and must not raise
+
+
+@pytest.fixture
+def threads():
+    """Restore chainrule's and OpenBLAS's thread counts after a test that changes them."""
+    before = backend._threads[0], backend._blas.most, backend._blas.current
+    yield
+    backend._threads[0], backend._blas.most = before[0], before[1]
+    if backend._blas._set is not None:
+        backend._blas._set(before[2])
+        backend._blas.current = before[2]
+
+
+def test_set_num_threads_round_trips_and_rejects_bad_counts(threads):
+    cr.set_num_threads(3)
+    assert cr.get_num_threads() == 3
+    if backend._blas._set is not None:
+        assert int(backend._blas._get()) == 3
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="positive integer"):
+            cr.set_num_threads(bad)
+
+
+@pytest.mark.parametrize("n, k", [(100, 3), (1 << 17, 3), ((1 << 17) + 7, 4)])
+def test_parallel_for_covers_every_element_once(threads, n, k):
+    """Slices are disjoint, cover the arrays, and line up across arrays; each is at least
+    ``grain`` long (so a small array is one call)."""
+    cr.set_num_threads(k)
+    a = np.zeros(n, np.float32)
+    idx = np.arange(n, dtype=np.float64).reshape(-1, 1)[:, 0]
+    seen = []
+
+    def fn(x, i):
+        seen.append((len(x), float(i[0])))
+        x += i.astype(np.float32) + 1
+
+    backend.parallel_for(fn, [a, idx], grain=1 << 15)
+    np.testing.assert_array_equal(a, np.arange(n, dtype=np.float32) + 1)
+    assert len(seen) == min(k, max(1, n // (1 << 15)))
+    assert sum(length for length, _ in seen) == n
+
+
+def test_parallel_for_on_non_contiguous_arrays_is_one_call(threads):
+    cr.set_num_threads(2)
+    a = np.zeros((512, 512), np.float32)[:, ::2]
+    calls = []
+    backend.parallel_for(lambda x: calls.append(x.shape), [a], grain=16)
+    assert calls == [(512, 256)]
+
+
+def test_adam_on_several_threads_is_bit_identical_to_one(threads):
+    """Adam's update of a large parameter split across threads gives the same bits."""
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((512, 300)).astype(np.float32)
+    grads = [rng.standard_normal(w0.shape).astype(np.float32) for _ in range(3)]
+    out = []
+    for k in (1, 2, 3):
+        cr.set_num_threads(k)
+        w = cr.nn.Parameter(cr.tensor(w0.copy()))
+        opt = cr.optim.Adam([w], lr=0.01, amsgrad=True)
+        for g in grads:
+            w.grad = cr.tensor(g)
+            opt.step()
+        out.append(w.data.copy())
+    np.testing.assert_array_equal(out[0], out[1])
+    np.testing.assert_array_equal(out[0], out[2])

@@ -10,7 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from chainrule import cli, train
+import chainrule as cr
+from chainrule import cli, models, train
+from chainrule.datasets import registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,6 +45,17 @@ def test_list_shows_models_and_datasets(capsys):
     out = capsys.readouterr().out
     for name in ("mlp", "cnn", "gan", "linreg", "digits", "diabetes", "moons", "mnist"):
         assert re.search(rf"\b{name}\b", out), name
+
+
+def test_list_shows_every_models_real_default_dataset(capsys):
+    assert cli.main(["list"]) == 0
+    shown = dict(re.findall(r"^  (\w+) +default data (\w+)", capsys.readouterr().out, re.M))
+    assert shown.keys() == set(models.names())
+    assert shown["rnn"] == "noisy_sine" and shown["lstm"] == shown["gru"] == "adding_problem"
+    assert shown["charlm"] == "pydoc" and shown["neuron"] == "seed_sample"
+    for name, data in shown.items():  # a registry dataset, or the one the model makes itself
+        module = models.get(name)
+        assert data in registry.names() or module.data(0).info["name"] == data, name
 
 
 @pytest.mark.parametrize(
@@ -118,19 +131,86 @@ def test_train_then_evaluate_and_resume_a_tiny_run(capsys, tmp_path):
     assert cli.main(["train", "--resume", str(run), "--epochs", "3", "--quiet"]) == 0
     assert [r["epoch"] for r in train.read_metrics(run)] == [1, 2, 3]
     one_line_error(capsys, ["train", "--resume", str(run), "--lr", "0.5"], "can't change")
+    one_line_error(capsys, ["train", "--resume", str(run)], "done 3 epochs", "--epochs N")
     one_line_error(capsys, ["sample", str(run)], "not generative")
+
+
+def png_size(path) -> tuple[int, int]:
+    """(width, height) of a PNG file that matplotlib can read back whole."""
+    import matplotlib.image
+
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", head
+    size = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    height, width = matplotlib.image.imread(path).shape[:2]
+    assert (width, height) == size
+    return size
 
 
 def test_sample_writes_an_image_for_a_gan(capsys, tmp_path):
     run = tmp_path / "gan"
     assert cli.main(["train", "gan", "--epochs", "1", "--out", str(run), "--quiet"]) == 0
-    assert (run / "samples.png").read_bytes()[:4] == b"\x89PNG"
+    assert png_size(run / "samples.png") == (450, 450)  # a 4.5-inch scatter at 100 dpi
     assert len(train.read_metrics(run)) == 1
     capsys.readouterr()
     target = tmp_path / "grid.png"
     assert cli.main(["sample", str(run), "-n", "100", "--out", str(target)]) == 0
     assert str(target) in capsys.readouterr().out
-    assert target.read_bytes()[:4] == b"\x89PNG"
+    assert png_size(target) == (450, 450)
+
+
+def test_sample_prints_text_for_a_charlm_run(capsys, tmp_path):
+    run = tmp_path / "charlm"
+    argv = ["train", "charlm", "--epochs", "1", "--batch-size", "4", "--out", str(run), "--quiet"]
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    assert cli.main(["sample", str(run), "-n", "80", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    text = out[:-1]  # print's newline
+    alphabet = set(models.get("charlm").data(0).info["chars"])
+    assert len(text) == len("The ") + 80 and text.strip() and set(text) <= alphabet, text
+    assert not (run / "samples.png").exists()
+    assert cli.main(["sample", str(run), "-n", "80", "--seed", "3"]) == 0
+    assert capsys.readouterr().out == out  # the seed alone decides the text
+
+
+GAN_SIGINT_SCRIPT = """
+import os, signal, sys
+from chainrule import cli
+from chainrule.models import gan
+calls, g_loss = [], gan.g_loss_nonsaturating
+def interrupting_g_loss(D, fake):
+    calls.append(1)
+    if len(calls) == {at}:  # a real SIGINT, as Ctrl-C sends, in the middle of a step
+        os.kill(os.getpid(), signal.SIGINT)
+    return g_loss(D, fake)
+gan.g_loss_nonsaturating = interrupting_g_loss
+sys.exit(cli.main(["train", "gan", "--epochs", "2", "--out", {run!r}, "--quiet"]))
+"""
+
+
+def test_ctrl_c_stops_a_gan_run_cleanly_and_resume_matches_an_uninterrupted_run(capsys, tmp_path):
+    run, straight = tmp_path / "run", tmp_path / "straight"
+    steps = -(-len(registry.load("gaussian_ring").train) // 128)  # G steps in an epoch
+    script = GAN_SIGINT_SCRIPT.format(at=steps + 5, run=str(run))
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert proc.returncode == cli.EXIT_INTERRUPTED, proc.stderr
+    assert "Traceback" not in proc.stderr and f"--resume {run}" in proc.stderr
+    ckpt = train.load_checkpoint(run)
+    assert (ckpt["epoch"], ckpt["step"]) == (1, 5)  # the step in flight finished, then it stopped
+    assert [r["epoch"] for r in train.read_metrics(run)] == [1]
+
+    assert cli.main(["train", "--resume", str(run), "--quiet"]) == 0
+    assert cli.main(["train", "gan", "--epochs", "2", "--out", str(straight), "--quiet"]) == 0
+    want = cr.load(straight / train.CHECKPOINT)["model"]
+    got = cr.load(run / train.CHECKPOINT)["model"]
+    assert want.keys() == got.keys()
+    for k in want:
+        assert np.array_equal(want[k].numpy(), got[k].numpy()), k
+    a, b = ([{**r, "seconds": 0} for r in train.read_metrics(d)] for d in (run, straight))
+    assert a == b and [r["epoch"] for r in a] == [1, 2]
 
 
 @pytest.mark.slow

@@ -261,9 +261,16 @@ class RNNLayer(_Recurrence):
 
 
 class LSTMLayer(_Recurrence):
-    """Fused LSTM layer. Inside, the gate blocks are reordered (o, i, f, g): the three σ gates
-    sit side by side for one affine fix after the shared tanh, and the three blocks driven by
-    the cell gradient sit side by side for one product in the backward."""
+    """Fused LSTM layer, computed in a transposed layout: each step's gates are one
+    (gates·H, B) block, so every slice the loop touches is contiguous.
+
+    Inside, the gate blocks are reordered (o, i, f, g), and one matrix
+    ``W = [W_hh | W_ih | b]`` multiplies the stacked column ``[h_t; x_t; 1]``, so a step is one
+    product. W's σ rows are negated: the step keeps u = 1 + exp(−z) and divides by it
+    (σ(z) = 1/u). Each step's block S[t] holds (u_o, u_i, u_f, g, c_{t−1}), so that
+    i·g and f·c_{t−1} are one division, [g, c_{t−1}] / [u_i, u_f]. In the backward, the
+    same stacking makes the three cell-driven gate gradients and the carried f·∂c one product.
+    """
 
     mode = "LSTM"
 
@@ -271,90 +278,138 @@ class LSTMLayer(_Recurrence):
     def _rows(H, order):
         return _np.concatenate([_np.arange(k * H, (k + 1) * H) for k in order])
 
-    def _permute_cache(self, H):
-        self._perm = self._rows(H, (3, 0, 1, 2))  # internal block k is torch block perm[k]
-        self._inv = self._rows(H, (1, 2, 3, 0))
+    def forward(self, x, W_ih, W_hh, b_ih=None, b_hh=None, h0=None, c0=None):
+        T, B, n_in = x.shape
+        H = W_hh.shape[1]
+        H3, H4, K, dt = 3 * H, 4 * H, H + n_in + 1, x.dtype
+        p = self._rows(H, (3, 0, 1, 2))  # internal block k is torch's block p[k]
+        W = _np.empty((H4, K), dtype=dt)
+        W[:, :H] = W_hh[p]
+        W[:, H:-1] = W_ih[p]
+        b = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
+        W[:, -1] = 0 if b is None else b[p]
+        W[:H3] *= -1
+        # Zx[t] = [h_t; x_t; 1], (K, B); h_0 in Zx[0], h_t written into Zx[t, :H]
+        Zx = _np.empty((T + 1, K, B), dtype=dt)
+        Zx[0, :H] = 0 if h0 is None else h0.T
+        Zx[:T, H:-1] = (x[::-1] if self.reverse else x).transpose(0, 2, 1)
+        Zx[T, H:-1] = 0
+        Zx[:, -1] = 1
+        S = _np.empty((T + 1, 5 * H, B), dtype=dt)  # (u_o, u_i, u_f, g, c_{t−1}) of each step
+        S[0, H4:] = 0 if c0 is None else c0.T
+        M = None
+        if self.mask is not None:  # (T, B, 1) → (T, 1, B), in processing order
+            M = (self.mask[::-1] if self.reverse else self.mask).transpose(0, 2, 1)
+        TC = _np.empty((T, H, B), dtype=dt)  # tanh(c_t)
+        X = _np.empty((2 * H, B), dtype=dt)
+        with _np.errstate(over="ignore"):  # exp → inf gives σ = 0, as it should
+            for t in range(T):
+                s = S[t]
+                backend.matmul(W, Zx[t], single_thread=True, out=s[:H4])
+                u = s[:H3]
+                _np.exp(u, out=u)
+                u += 1
+                _np.tanh(s[H3:H4], out=s[H3:H4])
+                _np.divide(s[H3:], s[H:H3], out=X)  # (i·g, f·c_{t−1})
+                c = S[t + 1, H4:]
+                _np.add(X[:H], X[H:], out=c)
+                _np.tanh(c, out=TC[t])
+                h = Zx[t + 1, :H]
+                _np.divide(TC[t], s[:H], out=h)
+                if M is not None and not M[t].all():
+                    _blend(c, s[H4:], M[t])
+                    _blend(h, Zx[t, :H], M[t])
+        self.save_for_backward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, (p, Zx, S, TC, M))
+        Y = _np.empty((T + 2, B, H), dtype=dt)
+        out = Zx[1:, :H]
+        if M is not None:
+            out = out * M
+        Y[:T] = (out[::-1] if self.reverse else out).transpose(0, 2, 1)
+        Y[T] = Zx[T, :H].T
+        Y[T + 1] = S[T, H4:].T
+        return Y
 
-    def _unpermute(self, g):
-        return None if g is None else g[self._inv]
-
-    def _forward(self, x2, W_ih, W_hh, b_ih, b_hh, Z, c0, M):
-        T, B, H = Z.shape[0] - 3, Z.shape[1], Z.shape[2]
-        self._permute_cache(H)
-        p = self._perm
-        scale = _np.ones(4 * H, dtype=Z.dtype)
-        scale[: 3 * H] = 0.5  # σ(x) = ½ tanh(x/2) + ½
-        Wi = W_ih[p]
-        Wh = W_hh[p]
-        A = _mm(x2, (Wi * scale[:, None]).T)
-        if b_ih is not None or b_hh is not None:
-            b = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
-            A += b[p] * scale
-        A = A.reshape(T, B, 4 * H)
-        WhT = _np.ascontiguousarray((Wh * scale[:, None]).T)
-        C = _np.empty((T + 1, B, H), dtype=Z.dtype)
-        if c0 is None:
-            C[0] = 0
+    def backward(self, gy):
+        if isinstance(gy, Tensor):  # create_graph: differentiate the composed reference
+            return self._composed_backward(gy)
+        x, W_ih, W_hh, b_ih, b_hh, h0, c0, (p, Zx, S, TC, M) = self.saved
+        T, n_in = x.shape[0], x.shape[2]
+        H, B = TC.shape[1], TC.shape[2]
+        H2, H3, H4 = 2 * H, 3 * H, 4 * H
+        gout = gy[:T]
+        if not gout.any():  # only the final state is used (a loss on h_n): skip the adds
+            gout = None
         else:
-            C[0] = c0
-        TC = _np.empty((T, B, H), dtype=Z.dtype)
-        ig = _np.empty((B, H), dtype=Z.dtype)
-        H3 = 3 * H
-        for t in range(T):
-            a = A[t]
-            a += backend.matmul(Z[t], WhT)
-            _np.tanh(a, out=a)
-            s = a[:, :H3]
-            s *= 0.5
-            s += 0.5
-            c = C[t + 1]
-            _np.multiply(a[:, 2 * H : H3], C[t], out=c)
-            _np.multiply(a[:, H : 2 * H], a[:, H3:], out=ig)
-            c += ig
-            _np.tanh(c, out=TC[t])
-            _np.multiply(a[:, :H], TC[t], out=Z[t + 1])
-            if M is not None and not M[t].all():
-                _blend(c, C[t], M[t])
-                _blend(Z[t + 1], Z[t], M[t])
-        Z[T + 2] = C[T]
-        return A, C, TC, Wi, Wh
-
-    def _backward(self, gout, dh, dc, cache):
-        _, Z, M, A, C, TC, Wi, Wh = cache
-        T, B, H4 = A.shape
-        H = H4 // 4
-        o, i, f, g = A[..., :H], A[..., H : 2 * H], A[..., 2 * H : 3 * H], A[..., 3 * H :]
-        S = A[..., : 3 * H]
-        dS = S * (1 - S)  # σ' for o, i, f
-        P = _np.empty_like(A)  # ∂pre-activation / ∂(dh or dc), per block
-        _np.multiply(TC, dS[..., :H], out=P[..., :H])
-        _np.multiply(g, dS[..., H : 2 * H], out=P[..., H : 2 * H])
-        _np.multiply(C[:T], dS[..., 2 * H :], out=P[..., 2 * H : 3 * H])
-        _np.multiply(i, 1 - g * g, out=P[..., 3 * H :])
-        OdTC = o * (1 - TC * TC)  # ∂h/∂c through h = o tanh(c)
-        P3 = P.reshape(T, B, 4, H)
-        G = _np.empty_like(A)
-        G3 = G.reshape(T, B, 4, H)
+            gout = (gout[::-1] if self.reverse else gout).transpose(0, 2, 1)
+            if M is not None:
+                gout = gout * M
+        # P: ∂(pre-activation of o, i, f, g) / ∂(dh for o, dc for the rest), and f, all steps
+        R = 1 / S[:T, :H3]  # σ of o, i, f
+        g = S[:T, H3:H4]
+        P = _np.empty((T, 5 * H, B), dtype=S.dtype)
+        Pσ = P[:, :H3]
+        _np.multiply(R, R, out=Pσ)
+        _np.subtract(R, Pσ, out=Pσ)  # σ' = σ − σ²
+        P[:, :H] *= TC
+        P[:, H:H2] *= g
+        P[:, H2:H3] *= S[:T, H4:]  # c_{t−1}
+        Pg = P[:, H3:H4]
+        _np.multiply(g, g, out=Pg)
+        _np.subtract(1, Pg, out=Pg)
+        Pg *= R[:, H:H2]
+        P[:, H4:] = R[:, H2:]  # f, which carries ∂c to the step before
+        OdTC = TC * TC  # ∂h/∂c through h = o tanh(c)
+        _np.subtract(1, OdTC, out=OdTC)
+        OdTC *= R[:, :H]
+        del R
+        P5 = P.reshape(T, 5, H, B)
+        G = _np.empty_like(P)  # (∂o, ∂i, ∂f, ∂g pre-activations, f·∂c) of each step
+        G5 = G.reshape(T, 5, H, B)
+        WhT = _np.ascontiguousarray(W_hh[p].T)
+        dh, dc = gy[T].T.copy(), gy[T + 1].T.copy()
+        tmp = _np.empty_like(dh)
         for t in range(T - 1, -1, -1):
             if gout is not None:
                 dh += gout[t]
             if M is None or M[t].all():
-                dhc, dcc = dh, dc
-            else:
+                _np.multiply(dh, OdTC[t], out=tmp)
+                dc += tmp
+                _np.multiply(P5[t, 1:], dc, out=G5[t, 1:])
+                _np.multiply(P5[t, 0], dh, out=G5[t, 0])
+                dh = backend.matmul(WhT, G[t, :H4])
+                dc = G5[t, 4]
+            else:  # where the mask is 0 the state passes through unchanged
                 dhc, dcc = dh * M[t], dc * M[t]
                 dh -= dhc
                 dc -= dcc
-            dcc += dhc * OdTC[t]
-            _np.multiply(P3[t, :, 1:], dcc[:, None, :], out=G3[t, :, 1:])
-            _np.multiply(P3[t, :, 0], dhc, out=G3[t, :, 0])
-            dcc *= f[t]
-            if dcc is dc:
-                dh = backend.matmul(G[t], Wh)
-            else:
-                dh += backend.matmul(G[t], Wh)
-                dc += dcc
-        G2 = G.reshape(T * B, H4)
-        return G2, G2, dh, dc, Wi
+                dcc += dhc * OdTC[t]
+                _np.multiply(P5[t, 1:], dcc, out=G5[t, 1:])
+                _np.multiply(P5[t, 0], dhc, out=G5[t, 0])
+                dh += backend.matmul(WhT, G[t, :H4])
+                dc += G5[t, 4]
+        needs = self.needs_input_grad
+        G2 = G[:, :H4].transpose(1, 0, 2).reshape(H4, T * B)  # a copy: steps side by side
+        inv = self._rows(H, (1, 2, 3, 0))  # back to torch's gate order
+        gx = gW_ih = gW_hh = gb = None
+        if needs[0]:
+            gx = _mm(W_ih[p].T, G2).reshape(n_in, T, B).transpose(1, 2, 0)
+            if self.reverse:
+                gx = gx[::-1]
+        if needs[1] or needs[2]:
+            Zs = Zx[:T, :-1].transpose(1, 0, 2).reshape(H + n_in, T * B)
+            gW = backend.matmul(G2, Zs.T)[inv]  # big enough to share between threads
+            gW_hh, gW_ih = gW[:, :H], gW[:, H:]
+        if needs[3] or needs[4]:
+            gb = G2.sum(axis=1)[inv]
+        return (
+            gx,
+            gW_ih if needs[1] else None,
+            gW_hh if needs[2] else None,
+            gb if needs[3] else None,
+            gb.copy() if needs[4] else None,
+            dh.T if needs[5] else None,
+            dc.T if needs[6] else None,
+        )
 
 
 class GRULayer(_Recurrence):

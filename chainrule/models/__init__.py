@@ -1,10 +1,12 @@
 """The seed's models, one small file each: ``cr.models.get("mlp").build(info)``.
 
 Each model module defines ``DEFAULTS`` (dataset, epochs, batch_size, lr, optimizer, loss,
-metric, target) and ``build(info, **hparams) -> cr.nn.Module``. A model with its own training
-procedure (the single neuron, the GANs) also defines ``fit(model, splits, config, log)``;
-a generative one defines ``sample(model, n, seed)``. Optional ``PRESETS`` maps a dataset name to
-the hyperparameters that replace ``DEFAULTS`` when the model is trained on that dataset.
+metric, target) and ``build(info, **hparams) -> cr.nn.Module``. A model that makes its own
+splits (the neuron, the recurrent models) defines ``data(seed)``, and ``DEFAULTS['dataset']``
+names them. A model with its own training procedure (the neuron, charlm, the GANs) also defines
+``fit(model, splits, config, log, loop=None)``, checkpointed and resumable through a
+``_loop.Loop``; a generative one defines ``sample(model, n, seed)``. Optional ``PRESETS`` maps
+a dataset name to the hyperparameters that replace ``DEFAULTS`` when the model is trained on it.
 
 >>> from chainrule import models
 >>> mlp = models.get("mlp"); net = mlp.build({"n_features": (1, 8, 8), "n_classes": 10})

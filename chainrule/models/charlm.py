@@ -21,11 +21,12 @@ from ..datasets import CharVocab, batchify, pydoc_corpus, train_val_split
 from ..datasets.registry import Splits
 from ..nn import functional as F
 from ..nn.recurrent import LSTM
+from ._loop import Loop
 
 np = backend.np
 
 DEFAULTS = {
-    "dataset": None,  # Python's documentation text: see ``data``
+    "dataset": "pydoc",  # Python's documentation text, not in the registry: see ``data``
     "epochs": 4,
     "steps_per_epoch": 50,  # an epoch here is 50 BPTT steps, not a pass over the text
     "batch_size": 32,
@@ -95,12 +96,14 @@ def nats_per_char(model, rows) -> float:
     return value
 
 
-def fit(model, splits, config: dict, log=None) -> dict:
+def fit(model, splits, config: dict, log=None, loop=None) -> dict:
     """Adam (gradient norm clipped) with truncated BPTT over the training text; after each
-    epoch of ``steps_per_epoch`` steps, ``log(epoch, {'train_loss', 'val_nats_per_char'})``."""
+    epoch of ``steps_per_epoch`` steps, ``log(epoch, {'train_loss', 'val_nats_per_char'})``.
+    ``loop`` (a ``Loop``) checkpoints the model, the optimizer, the position in the text and
+    the LSTM state carried to the next step, so a resumed run continues exactly."""
     cfg = {**DEFAULTS, **config}
-    backend.manual_seed(cfg.get("seed") or 0)
     batch_size, bptt, V = cfg["batch_size"], cfg["bptt"], len(model.vocab)
+    per_epoch = cfg["steps_per_epoch"]
     train_rows = batchify(splits.train.tensors[0].reshape(-1), batch_size)
     val_rows = batchify(splits.test.tensors[0].reshape(-1), 50)
     if train_rows.shape[1] < bptt + 1:
@@ -109,37 +112,44 @@ def fit(model, splits, config: dict, log=None) -> dict:
     opt = {"adam": optim.Adam, "sgd": optim.SGD, "adamw": optim.AdamW}[cfg["optimizer"]](
         params, lr=cfg["lr"]
     )
+    loop = Loop() if loop is None else loop
+    run = loop.start(
+        cfg.get("seed") or 0,
+        {"model": model, "optimizer": opt},
+        state={"pos": 0, "hidden": None, "losses": [], "result": {}},
+    )
     model.train()
-    state, pos, result = None, 0, {}
-    for epoch in range(1, cfg["epochs"] + 1):
-        losses = []
-        for _ in range(cfg["steps_per_epoch"]):
-            if pos + bptt + 1 > train_rows.shape[1]:  # wrap around: start the rows afresh
-                state, pos = None, 0
-            x = train_rows[:, pos : pos + bptt]
-            target = train_rows[:, pos + 1 : pos + bptt + 1]
-            pos += bptt
-            if state is not None:  # truncated BPTT: keep the state's value, cut its history
-                state = tuple(s.detach() for s in state)
-            logits, state = model(x, state)
-            loss = F.cross_entropy(logits.reshape(-1, V), target.reshape(-1))
-            value = loss.item()
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"charlm: the loss became {value} at epoch {epoch}; try a smaller --lr"
-                )
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, cfg["clip_grad_norm"])
-            opt.step()
-            losses.append(value)
-        result = {
-            "train_loss": float(np.mean(losses)),
-            "val_nats_per_char": nats_per_char(model, val_rows),
-        }
-        if log is not None:
-            log(epoch, dict(result))
-    return result
+    for epoch, step in loop.steps(cfg["epochs"], per_epoch):
+        if step == 1:
+            run["losses"] = []
+        if run["pos"] + bptt + 1 > train_rows.shape[1]:  # wrap around: start the rows afresh
+            run["hidden"], run["pos"] = None, 0
+        pos, hidden = run["pos"], run["hidden"]
+        x = train_rows[:, pos : pos + bptt]
+        target = train_rows[:, pos + 1 : pos + bptt + 1]
+        if hidden is not None:  # truncated BPTT: keep the state's value, cut its history
+            hidden = tuple(s.detach() for s in hidden)
+        logits, run["hidden"] = model(x, hidden)
+        run["pos"] = pos + bptt
+        loss = F.cross_entropy(logits.reshape(-1, V), target.reshape(-1))
+        value = loss.item()
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"charlm: the loss became {value} at epoch {epoch}; try a smaller --lr"
+            )
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, cfg["clip_grad_norm"])
+        opt.step()
+        run["losses"].append(value)
+        if step == per_epoch:
+            run["result"] = {
+                "train_loss": float(np.mean(run["losses"])),
+                "val_nats_per_char": nats_per_char(model, val_rows),
+            }
+            if log is not None:
+                log(epoch, dict(run["result"]))
+    return run["result"]
 
 
 def sample(model, n: int = 200, seed: int = 0, prime: str = "The ", temperature=None) -> str:

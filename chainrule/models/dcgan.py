@@ -87,10 +87,11 @@ def build(
     return GAN(G, D, latent_dim)
 
 
-def fit(model: GAN, splits, config: dict, log: Callable | None = None) -> dict:
+def fit(model: GAN, splits, config: dict, log: Callable | None = None, loop=None) -> dict:
     """Train on ``splits.train`` images with ``gan.train_adversarial``. Each epoch's metrics add
     ``d_real`` and ``d_fake``: D's mean probability of "real" on 256 test images and on 256
-    fresh samples (both near 0.5 when G fools D). Returns the last epoch's metrics."""
+    fresh samples (both near 0.5 when G fools D). ``loop``: a ``Loop`` for checkpoints and
+    resume. Returns the last epoch's metrics."""
     X = 2 * splits.train.tensors[0].numpy().astype(np.float32) - 1  # G and D work in [-1, 1]
     X_test = 2 * splits.test.tensors[0][:256] - 1
     seed = int(config.get("seed", 0))
@@ -104,7 +105,7 @@ def fit(model: GAN, splits, config: dict, log: Callable | None = None) -> dict:
         model.train()
         return {"d_real": float(d_real), "d_fake": float(d_fake)}
 
-    return train_adversarial(model, X, {**DEFAULTS, **config}, log, evaluate, "dcgan.fit")
+    return train_adversarial(model, X, {**DEFAULTS, **config}, log, evaluate, "dcgan.fit", loop)
 
 
 def sample(model: GAN, n: int, seed: int = 0) -> cr.Tensor:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import chainrule as cr
 from chainrule import backend, nn
+from chainrule.models._loop import Loop
 from chainrule.nn import functional as F
 
 np = backend.np
@@ -159,10 +160,11 @@ def _latent(n: int, latent_dim: int, rng=None) -> cr.Tensor:
     return cr.tensor(rng.standard_normal((n, latent_dim)).astype(np.float32))
 
 
-def fit(model: GAN, splits, config: dict, log: Callable | None = None) -> dict:
+def fit(model: GAN, splits, config: dict, log: Callable | None = None, loop=None) -> dict:
     """Train on ``splits.train`` points with ``train_adversarial``; each epoch's metrics add,
     when ``splits.info`` has ``modes`` and ``std``, the mode coverage of 2,000 fresh samples
-    (``mode_quality``). Returns the last epoch's metrics."""
+    (``mode_quality``). ``loop``: a ``Loop`` for checkpoints and resume. Returns the last
+    epoch's metrics."""
     info = splits.info
     X = splits.train.tensors[0].numpy().astype(np.float32).reshape(len(splits.train), -1)
     seed = int(config.get("seed", 0))
@@ -173,7 +175,7 @@ def fit(model: GAN, splits, config: dict, log: Callable | None = None) -> dict:
         pts = sample(model, int(config.get("eval_samples", 2000)), seed=seed + epoch)
         return mode_quality(pts, info["modes"], float(info["std"]))
 
-    return train_adversarial(model, X, {**DEFAULTS, **config}, log, evaluate, "gan.fit")
+    return train_adversarial(model, X, {**DEFAULTS, **config}, log, evaluate, "gan.fit", loop)
 
 
 def train_adversarial(
@@ -183,6 +185,7 @@ def train_adversarial(
     log: Callable | None = None,
     evaluate: Callable | None = None,
     op: str = "train_adversarial",
+    loop: Loop | None = None,
 ) -> dict:
     """The GAN loop: per step, ``n_critic`` D steps on a batch of real rows of ``X`` (an array)
     and a batch of G(z), then one G step; ``len(X) / batch_size`` steps make an epoch.
@@ -191,6 +194,11 @@ def train_adversarial(
     ((0.5, 0.999); WGAN-GP (0, 0.9)), n_critic (1; WGAN-GP 5), gp_lambda (10), lr_decay (linear
     to 0 over the run, default on). After each epoch ``log(epoch, metrics)`` gets the last
     step's losses, ``evaluate(epoch)``'s dict and the epoch's seconds.
+
+    ``loop`` (a ``Loop``, default one without checkpoints) checkpoints the model, both
+    optimizers and schedules, and the random states, so a resumed run ends on the weights of one
+    never stopped. The lr decay runs to the end of ``config['epochs']``: a resume that raises
+    the epochs stretches it from there on, and so no longer matches a run of the longer length.
     """
     loss = config.get("loss", "nonsaturating")
     if loss not in ("nonsaturating", "wgan-gp"):
@@ -202,7 +210,6 @@ def train_adversarial(
     n_critic = int(config.get("n_critic", 5 if wgan else 1))
     lam = float(config.get("gp_lambda", 10.0))
 
-    cr.manual_seed(seed)
     rng = np.random.default_rng(seed)
     G, D = model.generator, model.discriminator
     opt_g = cr.optim.Adam(G.parameters(), lr=lr, betas=betas)
@@ -214,29 +221,33 @@ def train_adversarial(
         scheds = [
             cr.optim.lr_scheduler.LambdaLR(o, lambda t: 1 - t / total) for o in (opt_d, opt_g)
         ]
+    tracked = {"model": model, "optimizer_d": opt_d, "optimizer_g": opt_g}
+    tracked.update({f"scheduler_{k}": sch for k, sch in zip("dg", scheds)})
+    loop = Loop() if loop is None else loop
+    run = loop.start(seed, tracked, rngs={"latent": rng}, state={"metrics": {}})
     model.train()
-    metrics: dict = {}
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            for _ in range(n_critic):
-                real = cr.tensor(X[rng.integers(0, len(X), bs)])
-                with cr.no_grad():
-                    fake = G(_latent(bs, model.latent_dim, rng))
-                opt_d.zero_grad()
-                if wgan:
-                    d_loss = d_loss_wgan_gp(D, real, fake, lam)
-                else:
-                    d_loss = d_loss_nonsaturating(D, real, fake)
-                d_loss.backward()
-                opt_d.step()
-            opt_g.zero_grad()
-            fake = G(_latent(bs, model.latent_dim, rng))
-            g_loss = g_loss_wgan_gp(D, fake) if wgan else g_loss_nonsaturating(D, fake)
-            g_loss.backward()
-            opt_g.step()
-            for sch in scheds:
-                sch.step()
+    t0 = time.perf_counter()
+    for epoch, step in loop.steps(epochs, steps):
+        for _ in range(n_critic):
+            real = cr.tensor(X[rng.integers(0, len(X), bs)])
+            with cr.no_grad():
+                fake = G(_latent(bs, model.latent_dim, rng))
+            opt_d.zero_grad()
+            if wgan:
+                d_loss = d_loss_wgan_gp(D, real, fake, lam)
+            else:
+                d_loss = d_loss_nonsaturating(D, real, fake)
+            d_loss.backward()
+            opt_d.step()
+        opt_g.zero_grad()
+        fake = G(_latent(bs, model.latent_dim, rng))
+        g_loss = g_loss_wgan_gp(D, fake) if wgan else g_loss_nonsaturating(D, fake)
+        g_loss.backward()
+        opt_g.step()
+        for sch in scheds:
+            sch.step()
+        if step < steps:
+            continue
         metrics = {"d_loss": float(d_loss.item()), "g_loss": float(g_loss.item())}
         if not all(math.isfinite(v) for v in metrics.values()):
             raise FloatingPointError(
@@ -245,9 +256,11 @@ def train_adversarial(
         if evaluate is not None:
             metrics.update(evaluate(epoch))
         metrics["seconds"] = time.perf_counter() - t0
+        run["metrics"] = metrics
         if log is not None:
             log(epoch, dict(metrics))
-    return metrics
+        t0 = time.perf_counter()
+    return run["metrics"]
 
 
 def sample(model: GAN, n: int, seed: int = 0) -> cr.Tensor:

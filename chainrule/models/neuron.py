@@ -19,11 +19,12 @@ from .. import backend, nn
 from ..autograd import no_grad
 from ..creation import tensor
 from ..data import TensorDataset
+from ._loop import Loop
 
 np = backend.np
 
 DEFAULTS = {
-    "dataset": None,  # the seed's one sample: see ``data``
+    "dataset": "seed_sample",  # the seed's one sample, not in the registry: see ``data``
     "epochs": 1,  # one step
     "batch_size": 1,
     "lr": 0.01,
@@ -76,19 +77,23 @@ def hand_gradient(x, y, w):
     return -2.0 / x.shape[0] * (x * residual[:, None]).sum(0)
 
 
-def fit(model: Neuron, splits, config: dict, log: Callable[[int, dict], None]) -> dict:
+def fit(model: Neuron, splits, config: dict, log: Callable[[int, dict], None], loop=None) -> dict:
     """``config['epochs']`` full-batch gradient steps of size ``config['lr']`` on the training
     rows. Logs and returns the loss before and after, the autograd gradient of the last step and
-    the hand-derived one."""
+    the hand-derived one. ``loop`` (a ``Loop``) checkpoints the weight after each step; a resume
+    with more epochs takes the further steps."""
     x, y = splits.train.tensors
     lr, steps = float(config.get("lr", DEFAULTS["lr"])), int(config.get("epochs", 1))
     if not lr > 0 or steps < 1:
         raise ValueError(f"neuron: need lr > 0 and epochs >= 1, got lr {lr}, epochs {steps}")
     w = model.linear.weight
-    first_loss = None
-    for epoch in range(1, steps + 1):
+    loop = Loop() if loop is None else loop
+    run = loop.start(None, {"model": model}, state={"first_loss": None})
+    metrics: dict = {}
+    for epoch, _ in loop.steps(steps, 1):
         loss = ((model(x) - y) ** 2).mean()  # 1. forward, 2. loss
-        first_loss = loss.item() if first_loss is None else first_loss
+        if run["first_loss"] is None:
+            run["first_loss"] = loss.item()
         w.grad = None
         loss.backward()  # 3. backward: ∂L/∂w by the chain rule
         grad = w.grad.numpy().reshape(-1).astype(np.float64)
@@ -100,5 +105,5 @@ def fit(model: Neuron, splits, config: dict, log: Callable[[int, dict], None]) -
         metrics = {"loss_before": loss.item(), "loss": after, "grad": grad.tolist(),
                    "grad_by_hand": by_hand.tolist()}  # fmt: skip
         log(epoch, metrics)
-    metrics["first_loss"] = first_loss
+    metrics["first_loss"] = run["first_loss"]
     return metrics

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 from .. import backend
@@ -77,24 +78,13 @@ class Adam(Optimizer):
                 else:
                     g = g + wd * p.data
             m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-            tmp = xp.multiply(g, g)
-            tmp *= 1 - beta2
-            v *= beta2
-            v += tmp
-            xp.multiply(g, 1 - beta1, out=tmp)
-            m *= beta1
-            m += tmp
+            arrays = [p.data, g, m, v]
             if amsgrad:
-                v_max = state["max_exp_avg_sq"].data
-                xp.maximum(v_max, v, out=v_max)
-                v = v_max
-            step_size = lr / (1 - beta1**t)
-            xp.sqrt(v, out=tmp)
-            tmp /= math.sqrt(1 - beta2**t)
-            tmp += eps
-            xp.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            p.data -= tmp
+                arrays.append(state["max_exp_avg_sq"].data)
+            # p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps), on every core for big p
+            bc2 = math.sqrt(1 - beta2**t)
+            coef = (beta1, beta2, lr / (1 - beta1**t) * bc2, eps * bc2)
+            backend.parallel_for(partial(_adam_chunk, *coef), arrays)
             bump_version(p)
 
 
@@ -123,3 +113,25 @@ class AdamW(Adam):
             maximize=maximize,
             decoupled_weight_decay=True,
         )
+
+
+def _adam_chunk(beta1, beta2, step_size, eps, p, g, m, v, v_max=None):
+    """One Adam update of (a slice of) one parameter, in place. With step_size and eps both
+    scaled by √(1 − β₂ᵗ), m / (√v + eps) · step_size is torch's m / (√v / √(1 − β₂ᵗ) + eps)
+    · lr / (1 − β₁ᵗ), one pass shorter."""
+    xp = backend.get_array_module(p)
+    tmp = xp.multiply(g, g)
+    tmp *= 1 - beta2
+    v *= beta2
+    v += tmp
+    xp.multiply(g, 1 - beta1, out=tmp)
+    m *= beta1
+    m += tmp
+    if v_max is not None:
+        xp.maximum(v_max, v, out=v_max)
+        v = v_max
+    xp.sqrt(v, out=tmp)
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)
+    tmp *= step_size
+    p -= tmp

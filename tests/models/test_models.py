@@ -1,9 +1,15 @@
 """The model zoo's interface: get/names, DEFAULTS, and build() shapes for each dataset info."""
 
+import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule import models
+from chainrule.data import TensorDataset
+from chainrule.datasets import CharVocab
+from chainrule.datasets.registry import Splits
+from chainrule.models._loop import Loop
+from chainrule.train import load_checkpoint
 
 DIGITS = {"name": "digits", "task": "classification", "n_features": (1, 8, 8), "n_classes": 10}
 MNIST = {"name": "mnist", "task": "classification", "n_features": (1, 28, 28), "n_classes": 10}
@@ -134,7 +140,9 @@ def test_sequence_regressors_read_out_the_last_step(name):
 
 
 def test_sequence_regressors_bring_their_own_data():
-    assert models.get("lstm").DEFAULTS["dataset"] is None
+    for name in ("neuron", "rnn", "lstm", "gru", "charlm"):  # DEFAULTS name the model's own data
+        module = models.get(name)
+        assert module.DEFAULTS["dataset"] == module.data(0).info["name"], name
     splits = models.get("gru").data(0)
     X, y = splits.train.tensors
     assert tuple(X.shape) == (10_000, 50, 2) and tuple(y.shape) == (10_000, 1)
@@ -155,3 +163,99 @@ def test_charlm_logits_state_and_sample():
     assert charlm.sample(net, 30, seed=1, prime="ab") == text
     with pytest.raises(ValueError, match=r"charlm: needs a text dataset"):
         charlm.build(DIGITS)
+
+
+# ---------------------------------------------------------------- own loops: exact resume
+def _tiny(name):
+    """(module, splits, build, config) of a few-second run of a model with its own ``fit``."""
+    g = np.random.default_rng(0)
+    module = models.get(name if name != "wgan" else "gan")
+    if name in ("gan", "wgan"):
+        pts = cr.tensor(g.standard_normal((64, 2)).astype(np.float32))
+        splits = Splits(TensorDataset(pts), TensorDataset(pts), {"n_features": 2})
+        config = {"epochs": 3, "batch_size": 16, "lr": 1e-3, "seed": 1}
+        if name == "wgan":
+            config.update(loss="wgan-gp", n_critic=2)  # the penalty draws from cr's generator
+        return module, splits, lambda: module.build(splits.info, hidden=8, depth=1), config
+    if name == "dcgan":
+        images = cr.tensor(g.random((32, 1, 8, 8)).astype(np.float32))
+        splits = Splits(TensorDataset(images), TensorDataset(images), {"n_features": (1, 8, 8)})
+        config = {"epochs": 3, "batch_size": 8, "lr": 1e-3, "seed": 1}  # BatchNorm buffers too
+        return module, splits, lambda: module.build(splits.info, latent_dim=2, width=2), config
+    if name == "charlm":
+        text = "".join(g.choice(list("ab c\n"), 200))  # 2 rows of 50: the text wraps twice
+        vocab = CharVocab(text)
+        rows = lambda s: TensorDataset(vocab.encode(s).reshape(1, -1))  # noqa: E731
+        splits = Splits(rows(text[:100]), rows(text[100:]), {"chars": "".join(vocab.itos)})
+        config = {"epochs": 3, "steps_per_epoch": 4, "batch_size": 2, "bptt": 8, "seed": 1}
+        return module, splits, lambda: module.build(splits.info, embed=4, hidden=8), config
+    splits = module.data(0)  # the neuron: one plain gradient step per epoch
+    return module, splits, lambda: module.build(splits.info), {"epochs": 3, "lr": 0.01}
+
+
+class StopAt(Loop):
+    """A Loop asked to stop (as by Ctrl-C) during step ``at`` = (epoch, step)."""
+
+    def __init__(self, run_dir, at):
+        super().__init__(run_dir)
+        self.at = at
+
+    def steps(self, epochs, per_epoch):
+        for epoch, step in super().steps(epochs, per_epoch):
+            if (epoch, step) == self.at:
+                self.request_stop()
+            yield epoch, step
+
+
+def _weights(model):
+    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
+
+
+def _fit(name, run_dir=None, loop=None, seed=0, **changes):
+    module, splits, build, config = _tiny(name)
+    cr.manual_seed(seed)  # another seed: the resumed model's own start must not matter
+    model = build()
+    log = []
+    result = module.fit(
+        model, splits, {**config, **changes}, lambda e, m: log.append(e), loop=loop or Loop(run_dir)
+    )
+    return model, result, log
+
+
+@pytest.mark.parametrize("name", ["gan", "wgan", "dcgan", "charlm", "neuron"])
+def test_own_loop_stopped_mid_epoch_resumes_bit_for_bit(tmp_path, name):
+    straight, want, _ = _fit(name, tmp_path / "straight")
+    with pytest.raises(KeyboardInterrupt):  # charlm: mid-row, with an LSTM state to carry on
+        _fit(name, loop=StopAt(tmp_path / "run", (2, 1)))
+    ckpt = load_checkpoint(tmp_path / "run")
+    assert (ckpt["epoch"], ckpt["step"]) == ((2, 0) if name == "neuron" else (1, 1))
+    cr.manual_seed(999)  # disturb the global generator: the resume restores it
+    resumed, got, log = _fit(name, loop=Loop(tmp_path / "run", resume=True), seed=7)
+    assert log == [3] if name == "neuron" else [2, 3]
+    want_w, got_w = _weights(straight), _weights(resumed)
+    assert want_w.keys() == got_w.keys()
+    for k in want_w:
+        assert np.array_equal(want_w[k], got_w[k]), k
+    drop = lambda m: {k: v for k, v in m.items() if k != "seconds"}  # noqa: E731
+    assert drop(got) == drop(want)
+
+
+@pytest.mark.parametrize("name", ["charlm", "neuron", "gan"])
+def test_own_loop_trained_k_epochs_then_resumed_to_n_matches_n_epochs(tmp_path, name):
+    # The GAN's lr decays linearly to the end of the run, so a longer run has another schedule
+    # from the first step; without the decay its k + (n - k) epochs match n exactly.
+    extra = {"lr_decay": False} if name == "gan" else {}
+    straight, _, _ = _fit(name, **extra)
+    _fit(name, tmp_path / "run", epochs=1, **extra)
+    resumed, _, log = _fit(name, loop=Loop(tmp_path / "run", resume=True), seed=7, **extra)
+    assert log == [2, 3]
+    for k, v in _weights(straight).items():
+        assert np.array_equal(_weights(resumed)[k], v), k
+
+
+def test_resume_from_a_checkpoint_without_the_loop_state_is_a_clear_error(tmp_path):
+    module, splits, build, config = _tiny("gan")
+    model = build()
+    cr.save({"model": model.state_dict(), "epoch": 1}, tmp_path / "checkpoint.safetensors")
+    with pytest.raises(ValueError, match=r"has no optimizer_d, .*start a new run"):
+        module.fit(model, splits, config, None, loop=Loop(tmp_path, resume=True))
