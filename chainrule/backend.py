@@ -162,12 +162,16 @@ def parallel_for(fn, arrays, grain: int = 1 << 15) -> None:
         _pool[0] = ThreadPoolExecutor(max_workers=k - 1, thread_name_prefix="chainrule")
     flats = [a.reshape(-1) for a in arrays]
     cuts = [n * i // k for i in range(k + 1)]
-    futures = [
-        _pool[0].submit(fn, *[f[cuts[i] : cuts[i + 1]] for f in flats]) for i in range(1, k)
-    ]
+    futures = [_pool[0].submit(fn, *[f[cuts[i] : cuts[i + 1]] for f in flats]) for i in range(1, k)]
     fn(*[f[: cuts[1]] for f in flats])
     for f in futures:
         f.result()
+
+
+def use_one_blas_thread() -> None:
+    """Run the next matrix products on one OpenBLAS thread (for a loop of small ones)."""
+    if _blas._set is not None:
+        _blas.for_product(1, 1, 1)
 
 
 def get_array_module(*args):

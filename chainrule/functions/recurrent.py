@@ -302,20 +302,25 @@ class LSTMLayer(_Recurrence):
             M = (self.mask[::-1] if self.reverse else self.mask).transpose(0, 2, 1)
         TC = _np.empty((T, H, B), dtype=dt)  # tanh(c_t)
         X = _np.empty((2 * H, B), dtype=dt)
+        ig, fc = X[:H], X[H:]
+        matmul, exp, tanh, divide, add = _np.matmul, _np.exp, _np.tanh, _np.divide, _np.add
+        backend.use_one_blas_thread()  # T small products: one thread is fastest
         with _np.errstate(over="ignore"):  # exp → inf gives σ = 0, as it should
             for t in range(T):
                 s = S[t]
-                backend.matmul(W, Zx[t], single_thread=True, out=s[:H4])
+                matmul(W, Zx[t], out=s[:H4])
                 u = s[:H3]
-                _np.exp(u, out=u)
+                exp(u, out=u)
                 u += 1
-                _np.tanh(s[H3:H4], out=s[H3:H4])
-                _np.divide(s[H3:], s[H:H3], out=X)  # (i·g, f·c_{t−1})
+                g = s[H3:H4]
+                tanh(g, out=g)
+                divide(s[H3:], s[H:H3], out=X)  # (i·g, f·c_{t−1})
                 c = S[t + 1, H4:]
-                _np.add(X[:H], X[H:], out=c)
-                _np.tanh(c, out=TC[t])
+                add(ig, fc, out=c)
+                tc = TC[t]
+                tanh(c, out=tc)
                 h = Zx[t + 1, :H]
-                _np.divide(TC[t], s[:H], out=h)
+                divide(tc, s[:H], out=h)
                 if M is not None and not M[t].all():
                     _blend(c, s[H4:], M[t])
                     _blend(h, Zx[t, :H], M[t])
@@ -368,25 +373,28 @@ class LSTMLayer(_Recurrence):
         WhT = _np.ascontiguousarray(W_hh[p].T)
         dh, dc = gy[T].T.copy(), gy[T + 1].T.copy()
         tmp = _np.empty_like(dh)
+        matmul, multiply = _np.matmul, _np.multiply
+        backend.use_one_blas_thread()
         for t in range(T - 1, -1, -1):
             if gout is not None:
                 dh += gout[t]
+            p5, g5 = P5[t], G5[t]
             if M is None or M[t].all():
-                _np.multiply(dh, OdTC[t], out=tmp)
+                multiply(dh, OdTC[t], out=tmp)
                 dc += tmp
-                _np.multiply(P5[t, 1:], dc, out=G5[t, 1:])
-                _np.multiply(P5[t, 0], dh, out=G5[t, 0])
-                dh = backend.matmul(WhT, G[t, :H4])
-                dc = G5[t, 4]
+                multiply(p5[1:], dc, out=g5[1:])
+                multiply(p5[0], dh, out=g5[0])
+                dh = matmul(WhT, G[t, :H4])
+                dc = g5[4]
             else:  # where the mask is 0 the state passes through unchanged
                 dhc, dcc = dh * M[t], dc * M[t]
                 dh -= dhc
                 dc -= dcc
                 dcc += dhc * OdTC[t]
-                _np.multiply(P5[t, 1:], dcc, out=G5[t, 1:])
-                _np.multiply(P5[t, 0], dhc, out=G5[t, 0])
-                dh += backend.matmul(WhT, G[t, :H4])
-                dc += G5[t, 4]
+                multiply(p5[1:], dcc, out=g5[1:])
+                multiply(p5[0], dhc, out=g5[0])
+                dh += matmul(WhT, G[t, :H4])
+                dc += g5[4]
         needs = self.needs_input_grad
         G2 = G[:, :H4].transpose(1, 0, 2).reshape(H4, T * B)  # a copy: steps side by side
         inv = self._rows(H, (1, 2, 3, 0))  # back to torch's gate order

@@ -36,7 +36,13 @@ DEFAULTS: dict = {
 
 
 def build(
-    info: dict, latent_dim: int = 8, width: int = 64, arch: str = "mlp", pack: int = 1, **_
+    info: dict,
+    latent_dim: int = 8,
+    width: int = 64,
+    arch: str = "mlp",
+    pack: int = 1,
+    ema: bool = False,
+    **_,
 ) -> GAN:
     """A GAN for (1, 8, 8) images. ``arch='conv'``: the DCGAN above, ``width`` channels after
     the first up/down-sampling. ``arch='mlp'`` (default): G is z → 8·width → 8·width → 64
@@ -62,7 +68,7 @@ def build(
         D = nn.Sequential(
             nn.Flatten(), nn.Linear(64 * pack, 8 * w), nn.LeakyReLU(0.2), nn.Linear(8 * w, 1)
         )
-        return GAN(G, Packed(D, pack) if pack > 1 else D, latent_dim)
+        return GAN(G, Packed(D, pack) if pack > 1 else D, latent_dim, ema)
     if arch != "conv":
         raise ValueError(f"dcgan.build: unknown arch {arch!r}; choose 'conv' or 'mlp'")
     G = nn.Sequential(
@@ -84,7 +90,7 @@ def build(
         nn.Flatten(),
         nn.Linear(2 * w * 2 * 2, 1),
     )
-    return GAN(G, D, latent_dim)
+    return GAN(G, D, latent_dim, ema)
 
 
 def fit(model: GAN, splits, config: dict, log: Callable | None = None, loop=None) -> dict:
@@ -114,6 +120,6 @@ def sample(model: GAN, n: int, seed: int = 0) -> cr.Tensor:
     was_training = model.training
     model.eval()
     with cr.no_grad():
-        x = model.generator(_latent(n, model.latent_dim, np.random.default_rng(seed)))
+        x = model.sampler(_latent(n, model.latent_dim, np.random.default_rng(seed)))
     model.train(was_training)
     return (x + 1) / 2  # tanh's [-1, 1] → [0, 1]

@@ -18,6 +18,7 @@ Two objectives, chosen by ``config['loss']``:
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -42,13 +43,23 @@ DEFAULTS: dict = {
 
 
 class GAN(nn.Module):
-    """Holds ``generator`` (z ↦ point) and ``discriminator`` (point ↦ one logit)."""
+    """Holds ``generator`` (z ↦ point) and ``discriminator`` (point ↦ one logit); with ``ema``
+    also ``generator_ema``, a copy of G whose weights ``train_adversarial`` keeps at an
+    exponential moving average of G's (Yazıcı et al. 2019). ``sampler`` is the generator that
+    samples: the average when there is one, else G."""
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, latent_dim: int):
+    def __init__(
+        self, generator: nn.Module, discriminator: nn.Module, latent_dim: int, ema: bool = False
+    ):
         super().__init__()
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
+        self.generator_ema = copy.deepcopy(generator).requires_grad_(False) if ema else None
+
+    @property
+    def sampler(self) -> nn.Module:
+        return self.generator if self.generator_ema is None else self.generator_ema
 
     def forward(self, z: cr.Tensor) -> cr.Tensor:
         return self.generator(z)
@@ -154,6 +165,21 @@ def mode_quality(points, modes, std: float, k: float = 3.0, min_share: float = 0
 
 
 # ---------------------------------------------------------------- training
+def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """average ← decay · average + (1 − decay) · model, for each parameter and each floating
+    buffer (BatchNorm's running statistics, so they stay those of the averaged weights); other
+    buffers (counters) are copied. Both modules must have the same structure."""
+    for a, p in zip(average.parameters(), model.parameters()):
+        a.data *= decay
+        a.data += (1 - decay) * p.data
+    for a, b in zip(average.buffers(), model.buffers()):
+        if a.data.dtype.kind == "f":
+            a.data *= decay
+            a.data += (1 - decay) * b.data
+        else:
+            a.data[...] = b.data
+
+
 def _latent(n: int, latent_dim: int, rng=None) -> cr.Tensor:
     if rng is None:
         return cr.randn(n, latent_dim)
@@ -209,6 +235,7 @@ def train_adversarial(
     betas = tuple(config.get("betas", (0.0, 0.9) if wgan else (0.5, 0.999)))
     n_critic = int(config.get("n_critic", 5 if wgan else 1))
     lam = float(config.get("gp_lambda", 10.0))
+    ema_decay = float(config.get("ema_decay", 0.999))
 
     rng = np.random.default_rng(seed)
     G, D = model.generator, model.discriminator
@@ -244,6 +271,8 @@ def train_adversarial(
         g_loss = g_loss_wgan_gp(D, fake) if wgan else g_loss_nonsaturating(D, fake)
         g_loss.backward()
         opt_g.step()
+        if model.generator_ema is not None:
+            ema_update(model.generator_ema, G, ema_decay)
         for sch in scheds:
             sch.step()
         if step < steps:
@@ -268,6 +297,6 @@ def sample(model: GAN, n: int, seed: int = 0) -> cr.Tensor:
     was_training = model.training
     model.eval()
     with cr.no_grad():
-        x = model.generator(_latent(n, model.latent_dim, np.random.default_rng(seed)))
+        x = model.sampler(_latent(n, model.latent_dim, np.random.default_rng(seed)))
     model.train(was_training)
     return x
