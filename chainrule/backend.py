@@ -156,16 +156,41 @@ def parallel_for(fn, arrays, grain: int = 1 << 15) -> None:
     if k <= 1 or not all(type(a) is numpy.ndarray and a.flags.c_contiguous for a in arrays):
         fn(*arrays)
         return
-    if _pool[0] is None or _pool[0]._max_workers < k - 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _pool[0] = ThreadPoolExecutor(max_workers=k - 1, thread_name_prefix="chainrule")
+    pool = _workers(k - 1)
     flats = [a.reshape(-1) for a in arrays]
     cuts = [n * i // k for i in range(k + 1)]
-    futures = [_pool[0].submit(fn, *[f[cuts[i] : cuts[i + 1]] for f in flats]) for i in range(1, k)]
+    futures = [pool.submit(fn, *[f[cuts[i] : cuts[i + 1]] for f in flats]) for i in range(1, k)]
     fn(*[f[: cuts[1]] for f in flats])
     for f in futures:
         f.result()
+
+
+def _workers(n: int):
+    """The shared pool of worker threads, with at least ``n`` of them."""
+    if _pool[0] is None or _pool[0]._max_workers < n:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool[0] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="chainrule")
+    return _pool[0]
+
+
+class _Done:
+    """The result of work that ran on the calling thread, shaped like a Future."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+def run_async(fn, *args):
+    """Start ``fn(*args)`` on a worker thread and return its Future (``.result()`` waits), so
+    that NumPy work which releases the GIL (large ufuncs, matrix products) overlaps the
+    caller's. With one thread (``get_num_threads() == 1``) it runs at once, here."""
+    if get_num_threads() < 2:
+        return _Done(fn(*args))
+    return _workers(1).submit(fn, *args)
 
 
 def use_one_blas_thread() -> None:

@@ -338,9 +338,10 @@ class LSTMLayer(_Recurrence):
         if isinstance(gy, Tensor):  # create_graph: differentiate the composed reference
             return self._composed_backward(gy)
         x, W_ih, W_hh, b_ih, b_hh, h0, c0, (p, Zx, S, TC, M) = self.saved
-        T, n_in = x.shape[0], x.shape[2]
-        H, B = TC.shape[1], TC.shape[2]
-        H2, H3, H4 = 2 * H, 3 * H, 4 * H
+        T, B, n_in = x.shape
+        H = TC.shape[1]
+        H4 = 4 * H
+        needs = self.needs_input_grad
         gout = gy[:T]
         if not gout.any():  # only the final state is used (a loss on h_n): skip the adds
             gout = None
@@ -348,34 +349,28 @@ class LSTMLayer(_Recurrence):
             gout = (gout[::-1] if self.reverse else gout).transpose(0, 2, 1)
             if M is not None:
                 gout = gout * M
-        # P: ∂(pre-activation of o, i, f, g) / ∂(dh for o, dc for the rest), and f, all steps
-        R = 1 / S[:T, :H3]  # σ of o, i, f
-        g = S[:T, H3:H4]
+        # The loop runs from the last step back. With a second thread, the factors of the first
+        # half of the steps are formed on it meanwhile; and once the loop has passed the middle,
+        # the weight gradients of the second half are.
         P = _np.empty((T, 5 * H, B), dtype=S.dtype)
-        Pσ = P[:, :H3]
-        _np.multiply(R, R, out=Pσ)
-        _np.subtract(R, Pσ, out=Pσ)  # σ' = σ − σ²
-        P[:, :H] *= TC
-        P[:, H:H2] *= g
-        P[:, H2:H3] *= S[:T, H4:]  # c_{t−1}
-        Pg = P[:, H3:H4]
-        _np.multiply(g, g, out=Pg)
-        _np.subtract(1, Pg, out=Pg)
-        Pg *= R[:, H:H2]
-        P[:, H4:] = R[:, H2:]  # f, which carries ∂c to the step before
-        OdTC = TC * TC  # ∂h/∂c through h = o tanh(c)
-        _np.subtract(1, OdTC, out=OdTC)
-        OdTC *= R[:, :H]
-        del R
+        OdTC = _np.empty((T, H, B), dtype=S.dtype)
+        mid = T // 2
+        first = backend.run_async(_lstm_factors, S, TC, P, OdTC, 0, mid)
+        _lstm_factors(S, TC, P, OdTC, mid, T)
         P5 = P.reshape(T, 5, H, B)
         G = _np.empty_like(P)  # (∂o, ∂i, ∂f, ∂g pre-activations, f·∂c) of each step
         G5 = G.reshape(T, 5, H, B)
+        Wi = W_ih[p] if needs[0] else None
         WhT = _np.ascontiguousarray(W_hh[p].T)
         dh, dc = gy[T].T.copy(), gy[T + 1].T.copy()
         tmp = _np.empty_like(dh)
         matmul, multiply = _np.matmul, _np.multiply
         backend.use_one_blas_thread()
+        second = None
         for t in range(T - 1, -1, -1):
+            if t == mid - 1:
+                first.result()
+                second = backend.run_async(_lstm_param_grads, G, Zx, Wi, mid, T)
             if gout is not None:
                 dh += gout[t]
             p5, g5 = P5[t], G5[t]
@@ -395,29 +390,64 @@ class LSTMLayer(_Recurrence):
                 multiply(p5[0], dhc, out=g5[0])
                 dh += matmul(WhT, G[t, :H4])
                 dc += g5[4]
-        needs = self.needs_input_grad
-        G2 = G[:, :H4].transpose(1, 0, 2).reshape(H4, T * B)  # a copy: steps side by side
+        first.result()  # (T = 1: the loop never reached the middle)
+        late = _lstm_param_grads(G, Zx, Wi, mid, T) if second is None else second.result()
+        parts = (_lstm_param_grads(G, Zx, Wi, 0, mid), late)
+        gW, gb = parts[0][0] + late[0], parts[0][1] + late[1]
         inv = self._rows(H, (1, 2, 3, 0))  # back to torch's gate order
-        gx = gW_ih = gW_hh = gb = None
+        gx = None
         if needs[0]:
-            gx = _mm(W_ih[p].T, G2).reshape(n_in, T, B).transpose(1, 2, 0)
+            gx = _np.concatenate([part[2] for part in parts], axis=0)
             if self.reverse:
                 gx = gx[::-1]
-        if needs[1] or needs[2]:
-            Zs = Zx[:T, :-1].transpose(1, 0, 2).reshape(H + n_in, T * B)
-            gW = backend.matmul(G2, Zs.T)[inv]  # big enough to share between threads
-            gW_hh, gW_ih = gW[:, :H], gW[:, H:]
-        if needs[3] or needs[4]:
-            gb = G2.sum(axis=1)[inv]
+        gW, gb = gW[inv], gb[inv]
         return (
             gx,
-            gW_ih if needs[1] else None,
-            gW_hh if needs[2] else None,
+            gW[:, H:] if needs[1] else None,
+            gW[:, :H] if needs[2] else None,
             gb if needs[3] else None,
             gb.copy() if needs[4] else None,
             dh.T if needs[5] else None,
             dc.T if needs[6] else None,
         )
+
+
+def _lstm_factors(S, TC, P, OdTC, lo, hi):
+    """For steps lo..hi−1 of a fused LSTM: P, ∂(pre-activations of o, i, f, g) / ∂(dh for o,
+    dc for the rest), and f in a fifth block; OdTC = o (1 − tanh²c), ∂h/∂c."""
+    S, TC, P, OdTC = S[lo:hi], TC[lo:hi], P[lo:hi], OdTC[lo:hi]
+    H = TC.shape[1]
+    H2, H3, H4 = 2 * H, 3 * H, 4 * H
+    R = 1 / S[:, :H3]  # σ of o, i, f (S holds u = 1 + exp(−z))
+    g = S[:, H3:H4]
+    Pσ = P[:, :H3]
+    _np.multiply(R, R, out=Pσ)
+    _np.subtract(R, Pσ, out=Pσ)  # σ' = σ − σ²
+    P[:, :H] *= TC
+    P[:, H:H2] *= g
+    P[:, H2:H3] *= S[:, H4:]  # c_{t−1}
+    Pg = P[:, H3:H4]
+    _np.multiply(g, g, out=Pg)
+    _np.subtract(1, Pg, out=Pg)
+    Pg *= R[:, H:H2]
+    P[:, H4:] = R[:, H2:]  # f, which carries ∂c to the step before
+    _np.multiply(TC, TC, out=OdTC)
+    _np.subtract(1, OdTC, out=OdTC)
+    OdTC *= R[:, :H]
+
+
+def _lstm_param_grads(G, Zx, Wi, lo, hi):
+    """The weight and bias gradients (internal gate order) from steps lo..hi−1 of a fused LSTM,
+    and the input gradient of those steps ((hi − lo, B, in); None without ``Wi``)."""
+    n, B = hi - lo, G.shape[2]
+    H4 = G.shape[1] * 4 // 5
+    G2 = G[lo:hi, :H4].transpose(1, 0, 2).reshape(H4, n * B)  # a copy: steps side by side
+    K = Zx.shape[1] - 1
+    Zs = Zx[lo:hi, :K].transpose(1, 0, 2).reshape(K, n * B)
+    gW = _mm(G2, Zs.T)  # [∂W_hh | ∂W_ih]
+    gb = G2.sum(axis=1)
+    gx = None if Wi is None else _mm(Wi.T, G2).reshape(Wi.shape[1], n, B).transpose(1, 2, 0)
+    return gW, gb, gx
 
 
 class GRULayer(_Recurrence):

@@ -112,3 +112,33 @@ def test_fused_thousand_steps_no_recursion():
     y[1000].sum().backward()
     assert x.grad.shape == (1000, 2, 3) and np.isfinite(x.grad.data).all()
     assert np.abs(x.grad.data[0]).sum() < np.abs(x.grad.data[-1]).sum()  # it decays back
+
+
+@pytest.mark.parametrize("steps", [1, 2, 7])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_fused_lstm_on_two_threads_matches_composed(steps, reverse):
+    """With a second thread the LSTM backward forms its factors and weight gradients on it,
+    half the steps at a time; the gradients must not change (T = 1 has no second half)."""
+    from chainrule import backend
+
+    rng = np.random.default_rng(3)
+    G = 4 * H
+    shapes = [(steps, B, I), (G, I), (G, H), (G,), (G,), (B, H), (B, H)]
+    ts = [cr.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    gy = cr.tensor(rng.standard_normal((steps + 2, B, H)))
+    before = backend._threads[0]
+    results = []
+    try:
+        for f, threads in ((fused_layer, 2), (composed_layer, 1)):
+            cr.set_num_threads(threads)
+            for t in ts:
+                t.grad = None
+            y = f("LSTM", *ts, reverse=reverse)
+            y.backward(gy)
+            results.append([y.data] + [t.grad.data for t in ts])
+    finally:
+        backend._threads[0] = before
+        if backend._blas._set is not None:
+            backend._blas.most = before or backend._blas.most
+    for i, (a, b) in enumerate(zip(*results)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"item {i}")
