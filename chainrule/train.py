@@ -58,7 +58,7 @@ _RESUME_KEYS = (
     "schedule",
     "clip_grad_norm",
 )
-SCHEDULES = (None, "cosine")
+SCHEDULES = (None, "cosine", "cosine_step")
 
 
 class TrainingDiverged(RuntimeError):
@@ -272,8 +272,10 @@ def fit(
     better); optimizer: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad' with learning rate
     ``lr`` (and ``weight_decay``, when given). ``schedule='cosine'`` sets epoch e's (from 0)
     learning rate to lr·(1 + cos(π·e/epochs))/2, CosineAnnealingLR's closed form stepped once
-    per epoch, from lr down towards 0. ``clip_grad_norm``: rescale the gradients so their
-    global 2-norm is at most this before each step (recurrent models need it). ``seed`` seeds
+    per epoch, from lr down towards 0; ``'cosine_step'`` is the same curve stepped once per
+    batch, lr·(1 + cos(π·t/T))/2 for batch t (from 0) of T = epochs·batches per epoch, so the
+    last batches of a short run train at nearly 0. ``clip_grad_norm``: rescale the gradients so
+    their global 2-norm is at most this before each step (recurrent models need it). ``seed`` seeds
     chainrule's global generator (dropout) and the shuffles. ``out``: a run folder (see the
     module docstring); ``config``: extra entries for its config.json.
     ``resume``: a run folder to continue (the settings must match it; ``epochs`` may grow).
@@ -316,10 +318,15 @@ def fit(
     params = list(model.parameters())
     opt = OPTIMIZERS[optimizer](params, lr=lr, **decay)
 
-    def set_lr(epoch: int) -> None:  # epoch counts from 1
+    def set_lr(epoch: int, step: int = 1) -> None:  # both count from 1
         if schedule == "cosine":
-            for group in opt.param_groups:
-                group["lr"] = lr * (1 + math.cos(math.pi * (epoch - 1) / epochs)) / 2
+            t = (epoch - 1) / epochs
+        elif schedule == "cosine_step":
+            t = ((epoch - 1) * len(loader) + step - 1) / (epochs * len(loader))
+        else:
+            return
+        for group in opt.param_groups:
+            group["lr"] = lr * (1 + math.cos(math.pi * t)) / 2
 
     gen = data.Generator(seed)
     loader = data.DataLoader(splits.train, batch_size=batch_size, shuffle=True, generator=gen)
@@ -410,6 +417,7 @@ def fit(
                     if sigint.requested:
                         raise KeyboardInterrupt
                     at["in_batch"] = True
+                    set_lr(epoch, step)
                     output = model(x)
                     batch_loss = compute_loss(loss, output, y)
                     value = batch_loss.item()

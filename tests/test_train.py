@@ -257,6 +257,35 @@ def test_cosine_schedule_follows_the_closed_form_and_must_match_on_resume(tmp_pa
     assert [r["epoch"] for r in train.read_metrics(tmp_path / "run")] == [1, 2, 3, 4]
 
 
+def test_cosine_step_schedule_decays_per_batch_and_resumes_mid_epoch_exactly(tmp_path):
+    kw = dict(KW, epochs=3, schedule="cosine_step", plots=False)
+    straight = tiny_model()
+    result = train.fit(straight, tiny_splits(), **kw)
+    S, T = 6, 18  # 90 training rows in batches of 16: 6 per epoch, 18 in all
+    last = [1e-2 * (1 + np.cos(np.pi * (e * S - 1) / T)) / 2 for e in (1, 2, 3)]
+    np.testing.assert_allclose([r["lr"] for r in result["history"]], last)
+    assert last[-1] < 1e-2 * 0.01  # the last batch trains at nearly 0
+
+    # A Ctrl-C during batch 3 of epoch 2 (the 9th training forward) stops after that batch;
+    # the resume must pick the schedule up at batch 4, not at the epoch's start.
+    model, calls = tiny_model(), []
+
+    def interrupt(module, inputs, output):
+        calls.append(module.training)
+        if calls.count(True) == 9:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    model.register_forward_hook(interrupt)
+    result = train.fit(model, tiny_splits(), **kw, out=tmp_path)
+    assert result["interrupted"]
+    ckpt = train.load_checkpoint(tmp_path)
+    assert (ckpt["epoch"], ckpt["step"]) == (1, 3)
+    resumed = tiny_model(seed=5)
+    train.fit(resumed, tiny_splits(), **kw, resume=tmp_path)
+    for k, v in params(straight).items():
+        assert np.array_equal(params(resumed)[k], v), k
+
+
 def test_binary_logit_with_bce_and_clipping_learns():
     model = tiny_model(out=1)
     kw = dict(KW, loss="bce_with_logits", epochs=20, clip_grad_norm=0.5, plots=False)

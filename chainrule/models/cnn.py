@@ -26,7 +26,14 @@ DEFAULTS = {
 }
 
 PRESETS = {
-    "mnist": {"epochs": 3, "batch_size": 64, "lr": 1e-3, "schedule": None, "target": 0.99},
+    # lr 2e-3 decaying per batch to 0 over the 3 epochs: 0.9927 (0.9874 at a constant 1e-3)
+    "mnist": {
+        "epochs": 3,
+        "batch_size": 64,
+        "lr": 2e-3,
+        "schedule": "cosine_step",
+        "target": 0.99,
+    },
     "fashion_mnist": {"epochs": 3, "batch_size": 64, "lr": 1e-3, "schedule": None, "target": 0.88},
 }
 

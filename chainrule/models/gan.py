@@ -43,26 +43,68 @@ DEFAULTS: dict = {
 
 
 class GAN(nn.Module):
-    """Holds ``generator`` (z ↦ point) and ``discriminator`` (point ↦ one logit); with ``ema``
-    also ``generator_ema``, a copy of G whose weights ``train_adversarial`` keeps at an
+    """Holds ``generator`` (z ↦ point) and ``discriminator`` (point ↦ one logit).
+
+    ``codes`` > 0 makes it an InfoGAN (Chen et al. 2016): G's input is a one-hot code c, one of
+    ``codes`` values drawn uniformly, followed by z ~ N(0, I) (``noise``), and the discriminator
+    is an ``InfoDiscriminator``, whose head Q also guesses c from the image. G and Q both
+    minimise the cross-entropy of Q's guess (``info_loss``); H(c) minus it is a lower bound on
+    the mutual information I(c; G(z, c)), so G learns to give each code its own kind of sample:
+    separate modes, fewer samples drawn between them.
+
+    ``ema`` adds ``generator_ema``, a copy of G whose weights ``train_adversarial`` keeps at an
     exponential moving average of G's (Yazıcı et al. 2019). ``sampler`` is the generator that
-    samples: the average when there is one, else G."""
+    samples: the average when there is one, else G.
+    """
 
     def __init__(
-        self, generator: nn.Module, discriminator: nn.Module, latent_dim: int, ema: bool = False
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        latent_dim: int,
+        ema: bool = False,
+        codes: int = 0,
     ):
         super().__init__()
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
+        self.codes = codes
         self.generator_ema = copy.deepcopy(generator).requires_grad_(False) if ema else None
 
     @property
     def sampler(self) -> nn.Module:
         return self.generator if self.generator_ema is None else self.generator_ema
 
+    def noise(self, n: int, rng=None) -> tuple[cr.Tensor, cr.Tensor | None]:
+        """G's input for n samples and their codes: (z (n, latent_dim), None), or with
+        ``codes`` ([one-hot c, z] (n, codes + latent_dim), c (n,) int64), drawn from the NumPy
+        Generator ``rng`` (default: chainrule's own)."""
+        if not self.codes:
+            return _latent(n, self.latent_dim, rng), None
+        rng = backend.rng() if rng is None else rng
+        z = rng.standard_normal((n, self.latent_dim)).astype(np.float32)
+        c = rng.integers(0, self.codes, n)
+        one_hot = np.eye(self.codes, dtype=np.float32)[c]
+        return cr.tensor(np.concatenate([one_hot, z], 1)), cr.tensor(c)
+
     def forward(self, z: cr.Tensor) -> cr.Tensor:
         return self.generator(z)
+
+
+class InfoDiscriminator(nn.Module):
+    """InfoGAN's D and Q on one shared ``body``: ``forward`` gives D's logit (N, 1) from
+    ``head``, ``code_logits`` Q's logits (N, codes) over the code from ``q``."""
+
+    def __init__(self, body: nn.Module, head: nn.Module, q: nn.Module):
+        super().__init__()
+        self.body, self.head, self.q = body, head, q
+
+    def forward(self, x: cr.Tensor) -> cr.Tensor:
+        return self.head(self.body(x))
+
+    def code_logits(self, x: cr.Tensor) -> cr.Tensor:
+        return self.q(self.body(x))
 
 
 class Packed(nn.Module):
@@ -146,6 +188,11 @@ def g_loss_wgan_gp(D: nn.Module, fake: cr.Tensor) -> cr.Tensor:
     return -D(fake).mean()
 
 
+def info_loss(D: InfoDiscriminator, fake: cr.Tensor, c: cr.Tensor) -> cr.Tensor:
+    """−E log Q(c | G(z, c)): cross-entropy of Q's guess of the code behind each sample."""
+    return F.cross_entropy(D.code_logits(fake), c)
+
+
 # ---------------------------------------------------------------- quality on the ring
 def mode_quality(points, modes, std: float, k: float = 3.0, min_share: float = 0.01) -> dict:
     """Per point, the nearest mode and whether it lies within k·std of it.
@@ -218,8 +265,11 @@ def train_adversarial(
 
     config: epochs, batch_size, lr, seed; loss ('nonsaturating' | 'wgan-gp'), betas
     ((0.5, 0.999); WGAN-GP (0, 0.9)), n_critic (1; WGAN-GP 5), gp_lambda (10), lr_decay (linear
-    to 0 over the run, default on). After each epoch ``log(epoch, metrics)`` gets the last
-    step's losses, ``evaluate(epoch)``'s dict and the epoch's seconds.
+    to 0 over the run, default on); for an InfoGAN (``model.codes`` > 0) info_lambda (1: the
+    weight of ``info_loss`` in both D's and G's loss); for a model with ``generator_ema``
+    ema_decay (0.999 per step, lower while step t is early: min(decay, (1 + t) / (10 + t))).
+    After each epoch ``log(epoch, metrics)`` gets the last step's losses, ``evaluate(epoch)``'s
+    dict and the epoch's seconds.
 
     ``loop`` (a ``Loop``, default one without checkpoints) checkpoints the model, both
     optimizers and schedules, and the random states, so a resumed run ends on the weights of one
@@ -236,6 +286,7 @@ def train_adversarial(
     n_critic = int(config.get("n_critic", 5 if wgan else 1))
     lam = float(config.get("gp_lambda", 10.0))
     ema_decay = float(config.get("ema_decay", 0.999))
+    info_lambda = float(config.get("info_lambda", 1.0))
 
     rng = np.random.default_rng(seed)
     G, D = model.generator, model.discriminator
@@ -257,22 +308,29 @@ def train_adversarial(
     for epoch, step in loop.steps(epochs, steps):
         for _ in range(n_critic):
             real = cr.tensor(X[rng.integers(0, len(X), bs)])
+            z, c = model.noise(bs, rng)
             with cr.no_grad():
-                fake = G(_latent(bs, model.latent_dim, rng))
+                fake = G(z)
             opt_d.zero_grad()
             if wgan:
                 d_loss = d_loss_wgan_gp(D, real, fake, lam)
             else:
                 d_loss = d_loss_nonsaturating(D, real, fake)
+            if c is not None:  # InfoGAN: Q, on D's body, learns to read the code
+                d_loss = d_loss + info_lambda * info_loss(D, fake, c)
             d_loss.backward()
             opt_d.step()
         opt_g.zero_grad()
-        fake = G(_latent(bs, model.latent_dim, rng))
+        z, c = model.noise(bs, rng)
+        fake = G(z)
         g_loss = g_loss_wgan_gp(D, fake) if wgan else g_loss_nonsaturating(D, fake)
+        if c is not None:  # ... and G learns to draw it legibly
+            g_loss = g_loss + info_lambda * info_loss(D, fake, c)
         g_loss.backward()
         opt_g.step()
         if model.generator_ema is not None:
-            ema_update(model.generator_ema, G, ema_decay)
+            t = (epoch - 1) * steps + step  # warm-up: early on, the average forgets its start
+            ema_update(model.generator_ema, G, min(ema_decay, (1 + t) / (10 + t)))
         for sch in scheds:
             sch.step()
         if step < steps:
@@ -293,10 +351,11 @@ def train_adversarial(
 
 
 def sample(model: GAN, n: int, seed: int = 0) -> cr.Tensor:
-    """n points G(z), z ~ N(0, I) drawn from ``seed`` alone: (n, d)."""
+    """n points from ``model.sampler`` (G, or its weight average), its input ``model.noise``
+    drawn from ``seed`` alone: (n, d)."""
     was_training = model.training
     model.eval()
     with cr.no_grad():
-        x = model.sampler(_latent(n, model.latent_dim, np.random.default_rng(seed)))
+        x = model.sampler(model.noise(n, np.random.default_rng(seed))[0])
     model.train(was_training)
     return x

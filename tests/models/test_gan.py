@@ -148,6 +148,36 @@ def test_sample_shapes_and_ranges():
     assert img.shape == (6, 1, 8, 8) and img.min() >= 0 and img.max() <= 1
 
 
+def test_infogan_noise_carries_its_code_and_info_loss_is_qs_cross_entropy():
+    model = dcgan.build({"n_features": (1, 8, 8)}, latent_dim=3, width=2, codes=5)
+    z, c = model.noise(40, np.random.default_rng(0))
+    z, c = z.numpy(), c.numpy()
+    assert z.shape == (40, 5 + 3) and c.shape == (40,) and set(c) <= set(range(5))
+    np.testing.assert_array_equal(z[:, :5], np.eye(5)[c])  # the one-hot code, then N(0, I)
+    images = model.generator(cr.tensor(z))
+    q = model.discriminator.code_logits(images).detach().numpy().astype(np.float64)
+    log_q = q - np.logaddexp.reduce(q, axis=1, keepdims=True)
+    want = -log_q[np.arange(40), c].mean()
+    np.testing.assert_allclose(gan.info_loss(model.discriminator, images, cr.tensor(c)).item(),
+                               want, rtol=1e-5)  # fmt: skip
+    with pytest.raises(ValueError, match=r"pack=2 and codes=5"):
+        dcgan.build({"n_features": (1, 8, 8)}, codes=5, pack=2)
+
+
+def test_ema_update_averages_weights_and_running_statistics():
+    cr.manual_seed(0)
+    net, avg = (cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.BatchNorm1d(4)) for _ in range(2))
+    net(cr.randn(8, 3))  # running statistics and the batch counter move
+    before = {k: v.numpy().copy() for k, v in avg.state_dict().items()}
+    gan.ema_update(avg, net, 0.9)
+    for k, v in net.state_dict().items():
+        got, v = avg.state_dict()[k].numpy(), v.numpy()
+        if k.endswith("num_batches_tracked"):
+            np.testing.assert_array_equal(got, v)  # a counter: copied, not averaged
+        else:
+            np.testing.assert_allclose(got, 0.9 * before[k] + 0.1 * v, rtol=1e-6)
+
+
 # ---------------------------------------------------------------- end to end (slow)
 @pytest.mark.slow
 def test_gan_covers_the_ring():
@@ -185,16 +215,15 @@ def digits_classifier():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #5's bar is not reached yet: 0.676 of samples are classified with confidence "
-    "> 0.9 (needs 0.8); all 10 classes appear. strict: passing it will flag this marker",
-)
 def test_dcgan_digits_are_recognisable(digits_classifier):
+    """dcgan.DEFAULTS (an InfoGAN with 20 code values, sampled from G's weight average, lr 1e-3,
+    100 epochs): 0.836 of these 500 samples are read with confidence > 0.9, all 10 digits among
+    them, in ≈ 40 s with one BLAS thread (training seeds 1 and 2: 0.898, 0.872). The same
+    judge reads 0.873 of the real test digits so; a plain GAN got 0.676."""
     splits = _load("digits")
     cr.manual_seed(0)
-    model = dcgan.build(splits.info, arch="mlp")
-    config = {"epochs": 100, "batch_size": 32, "lr": 5e-4, "seed": 0}  # dcgan.DEFAULTS
+    model = dcgan.build(splits.info)  # the defaults: arch='mlp', codes=20, ema=True
+    config = {**dcgan.DEFAULTS, "seed": 0}
     dcgan.fit(model, splits, config, None)
     images = dcgan.sample(model, 500, seed=123)
     assert tuple(images.shape) == (500, 1, 8, 8)
@@ -202,5 +231,6 @@ def test_dcgan_digits_are_recognisable(digits_classifier):
         p = cr.softmax(digits_classifier(images.reshape(500, 64)), 1).numpy()
     confident = p.max(1) > 0.9
     classes = np.unique(p.argmax(1)[confident])
+    print(f"\ndcgan: {confident.mean():.3f} of samples confident, classes {classes.tolist()}")
     assert confident.mean() >= 0.8, (confident.mean(), classes)
     assert len(classes) >= 8, classes
