@@ -67,6 +67,7 @@ class _BlasThreads:
     def __init__(self):
         self._set = self._get = None
         self.current = None
+        self.axpy: dict = {}
         try:
             self._find()
         except Exception:  # no OpenBLAS (another BLAS, or not Linux): leave threads alone
@@ -86,7 +87,22 @@ class _BlasThreads:
                     if setter is not None and getter is not None:
                         self._set, self._get = setter, getter
                         self.most = self.current = int(getter())
+                        self._find_axpy(lib, prefix.replace("openblas", ""), suffix)
                         return
+
+    def _find_axpy(self, lib, prefix: str, suffix: str) -> None:
+        """cblas_saxpy and cblas_daxpy from the same library (None where missing)."""
+        import ctypes
+
+        n = ctypes.c_int64 if suffix else ctypes.c_int
+        self.axpy = {}
+        kinds = ((float32, "s", ctypes.c_float), (float64, "d", ctypes.c_double))
+        for dtype, letter, scalar in kinds:
+            fn = getattr(lib, f"{prefix}cblas_{letter}axpy{suffix}", None)
+            if fn is not None:
+                fn.restype = None
+                fn.argtypes = [n, scalar, ctypes.c_void_p, n, ctypes.c_void_p, n]
+                self.axpy[dtype] = fn
 
     def for_product(self, m: int, k: int, n: int) -> None:
         """Pick the thread count for an (m, k) @ (k, n) product."""
@@ -120,16 +136,16 @@ def matmul(a, b, single_thread: bool = False, out=None):
 
 
 def get_num_threads() -> int:
-    """The threads chainrule computes with: OpenBLAS's count for matrix products, and the
-    workers of ``parallel_for`` (the optimizers' updates). Starts at OpenBLAS's own setting
-    (``OPENBLAS_NUM_THREADS``, else the cores)."""
+    """The threads chainrule computes with: OpenBLAS's count for large matrix products and
+    vector updates, and whether ``run_async`` uses a worker thread. Starts at OpenBLAS's own
+    setting (``OPENBLAS_NUM_THREADS``, else the cores)."""
     if _threads[0] is not None:
         return _threads[0]
     return _blas.most if _blas._set is not None else 1
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for matrix products and parallel updates, as ``torch.set_num_threads``."""
+    """Use ``n`` threads for matrix products and vector updates, as ``torch.set_num_threads``."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
     _threads[0] = n
@@ -141,28 +157,6 @@ def set_num_threads(n: int) -> None:
 
 _threads: list = [None]
 _pool: list = [None]
-
-
-def parallel_for(fn, arrays, grain: int = 1 << 15) -> None:
-    """Call ``fn(*chunk)`` on matching contiguous slices of the flattened ``arrays``, one slice
-    per thread (``get_num_threads()``), each at least ``grain`` elements; ``fn`` works in place.
-
-    NumPy releases the GIL inside its loops, so elementwise work such as an optimizer's update
-    of a large parameter runs on every core. Small, non-contiguous or non-NumPy arrays are
-    handled in one call on the calling thread. The result is the same either way, bit for bit.
-    """
-    n = arrays[0].size
-    k = min(get_num_threads(), n // grain)
-    if k <= 1 or not all(type(a) is numpy.ndarray and a.flags.c_contiguous for a in arrays):
-        fn(*arrays)
-        return
-    pool = _workers(k - 1)
-    flats = [a.reshape(-1) for a in arrays]
-    cuts = [n * i // k for i in range(k + 1)]
-    futures = [pool.submit(fn, *[f[cuts[i] : cuts[i + 1]] for f in flats]) for i in range(1, k)]
-    fn(*[f[: cuts[1]] for f in flats])
-    for f in futures:
-        f.result()
 
 
 def _workers(n: int):
@@ -191,6 +185,25 @@ def run_async(fn, *args):
     if get_num_threads() < 2:
         return _Done(fn(*args))
     return _workers(1).submit(fn, *args)
+
+
+def axpy(alpha: float, x, y) -> None:
+    """y += alpha·x in place, in one pass: BLAS ``axpy`` (on every BLAS thread) for large
+    contiguous float32/float64 NumPy arrays of one dtype, NumPy (two passes) otherwise. It
+    rounds once (a fused multiply-add where the CPU has one), as torch's ``add_(x, alpha=)``."""
+    fn = _blas.axpy.get(y.dtype) if type(y) is numpy.ndarray else None
+    if (
+        fn is None
+        or y.size < 1 << 14
+        or type(x) is not numpy.ndarray
+        or x.dtype != y.dtype
+        or x.shape != y.shape
+        or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)
+    ):
+        y += alpha * x
+        return
+    _blas.for_product(y.size, 1_000, 1)  # every thread for a large vector
+    fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
 
 
 def use_one_blas_thread() -> None:

@@ -83,35 +83,8 @@ def test_set_num_threads_round_trips_and_rejects_bad_counts(threads):
             cr.set_num_threads(bad)
 
 
-@pytest.mark.parametrize("n, k", [(100, 3), (1 << 17, 3), ((1 << 17) + 7, 4)])
-def test_parallel_for_covers_every_element_once(threads, n, k):
-    """Slices are disjoint, cover the arrays, and line up across arrays; each is at least
-    ``grain`` long (so a small array is one call)."""
-    cr.set_num_threads(k)
-    a = np.zeros(n, np.float32)
-    idx = np.arange(n, dtype=np.float64).reshape(-1, 1)[:, 0]
-    seen = []
-
-    def fn(x, i):
-        seen.append((len(x), float(i[0])))
-        x += i.astype(np.float32) + 1
-
-    backend.parallel_for(fn, [a, idx], grain=1 << 15)
-    np.testing.assert_array_equal(a, np.arange(n, dtype=np.float32) + 1)
-    assert len(seen) == min(k, max(1, n // (1 << 15)))
-    assert sum(length for length, _ in seen) == n
-
-
-def test_parallel_for_on_non_contiguous_arrays_is_one_call(threads):
-    cr.set_num_threads(2)
-    a = np.zeros((512, 512), np.float32)[:, ::2]
-    calls = []
-    backend.parallel_for(lambda x: calls.append(x.shape), [a], grain=16)
-    assert calls == [(512, 256)]
-
-
 def test_adam_on_several_threads_is_bit_identical_to_one(threads):
-    """Adam's update of a large parameter split across threads gives the same bits."""
+    """Adam's update of a large parameter (BLAS axpy on k threads) gives the same bits."""
     rng = np.random.default_rng(0)
     w0 = rng.standard_normal((512, 300)).astype(np.float32)
     grads = [rng.standard_normal(w0.shape).astype(np.float32) for _ in range(3)]
@@ -126,3 +99,27 @@ def test_adam_on_several_threads_is_bit_identical_to_one(threads):
         out.append(w.data.copy())
     np.testing.assert_array_equal(out[0], out[1])
     np.testing.assert_array_equal(out[0], out[2])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [10, 1 << 15])
+def test_axpy_matches_numpy(dtype, n):
+    """y += a·x: BLAS for large contiguous arrays (one rounding), NumPy otherwise."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    expected = y.astype(np.float64) - 0.37 * x.astype(np.float64)
+    backend.axpy(-0.37, x, y)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
+
+
+def test_axpy_falls_back_on_strided_or_mixed_arrays():
+    rng = np.random.default_rng(1)
+    y = rng.standard_normal((256, 256)).astype(np.float32)
+    x = rng.standard_normal((256, 512)).astype(np.float32)[:, ::2]  # strided
+    expected = y + 2 * x
+    backend.axpy(2.0, x, y)
+    np.testing.assert_allclose(y, expected, rtol=1e-6)
+    y64 = np.zeros(1 << 15)
+    backend.axpy(1.0, np.ones(1 << 15, np.float32), y64)  # mixed dtypes
+    assert (y64 == 1).all()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any
 
 from .. import backend
@@ -81,10 +80,10 @@ class Adam(Optimizer):
             arrays = [p.data, g, m, v]
             if amsgrad:
                 arrays.append(state["max_exp_avg_sq"].data)
-            # p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps), on every core for big p
+            # p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
             bc2 = math.sqrt(1 - beta2**t)
             coef = (beta1, beta2, lr / (1 - beta1**t) * bc2, eps * bc2)
-            backend.parallel_for(partial(_adam_chunk, *coef), arrays)
+            _adam_update(*coef, *arrays)
             bump_version(p)
 
 
@@ -115,23 +114,21 @@ class AdamW(Adam):
         )
 
 
-def _adam_chunk(beta1, beta2, step_size, eps, p, g, m, v, v_max=None):
-    """One Adam update of (a slice of) one parameter, in place. With step_size and eps both
-    scaled by √(1 − β₂ᵗ), m / (√v + eps) · step_size is torch's m / (√v / √(1 − β₂ᵗ) + eps)
-    · lr / (1 − β₁ᵗ), one pass shorter."""
+def _adam_update(beta1, beta2, step_size, eps, p, g, m, v, v_max=None):
+    """One Adam update of one parameter, in place, in nine passes over it. With step_size and
+    eps both scaled by √(1 − β₂ᵗ), m / (√v + eps) · step_size is torch's
+    m / (√v / √(1 − β₂ᵗ) + eps) · lr / (1 − β₁ᵗ), one pass shorter; each ``axpy`` is one pass
+    where NumPy would take two."""
     xp = backend.get_array_module(p)
-    tmp = xp.multiply(g, g)
-    tmp *= 1 - beta2
-    v *= beta2
-    v += tmp
-    xp.multiply(g, 1 - beta1, out=tmp)
     m *= beta1
-    m += tmp
+    backend.axpy(1 - beta1, g, m)
+    tmp = xp.multiply(g, g)
+    v *= beta2
+    backend.axpy(1 - beta2, tmp, v)
     if v_max is not None:
         xp.maximum(v_max, v, out=v_max)
         v = v_max
     xp.sqrt(v, out=tmp)
     tmp += eps
     xp.divide(m, tmp, out=tmp)
-    tmp *= step_size
-    p -= tmp
+    backend.axpy(-step_size, tmp, p)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import backend
 from ..autograd.function import bump_version
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
@@ -70,5 +71,5 @@ class SGD(Optimizer):
                     buf.data *= momentum
                     buf.data += g if dampening == 0 else (1 - dampening) * g
                 g = g + momentum * buf.data if nesterov else buf.data
-            p.data -= lr * g
+            backend.axpy(-lr, g, p.data)  # p ← p − lr·g in one pass
             bump_version(p)
