@@ -1,5 +1,6 @@
 """Reverse-mode automatic differentiation: the graph engine, grad mode and gradient checks."""
 
+from .check_model import ModelCheckReport, ParamCheck, check_model
 from .function import Function
 from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -15,4 +16,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "GradcheckError",
+    "check_model",
+    "ModelCheckReport",
+    "ParamCheck",
 ]
