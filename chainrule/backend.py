@@ -120,18 +120,15 @@ class _BlasThreads:
 _blas = _BlasThreads()
 
 
-def matmul(a, b, single_thread: bool = False, out=None):
+def matmul(a, b, single_thread: bool = False):
     """``a @ b`` for arrays, with the BLAS thread count chosen for the product's size (or one
-    thread, with ``single_thread``, for products known to be too small to share); ``out``
-    as ``numpy.matmul``'s."""
+    thread, with ``single_thread``, for products known to be too small to share)."""
     if _blas._set is not None and type(a) is numpy.ndarray and a.ndim >= 2 and b.ndim >= 2:
         if single_thread:
             _blas.for_product(1, 1, 1)
         else:
             m = a.size // a.shape[-1] if a.ndim > 2 else a.shape[0]
             _blas.for_product(m, a.shape[-1], b.shape[-1])
-    if out is not None:
-        return numpy.matmul(a, b, out=out)
     return a @ b
 
 

@@ -393,6 +393,15 @@ def fit(
         # Where the last whole batch left things: what a Ctrl-C checkpoint saves.
         loader_rng = gen.get_state()
         at = {"step": state["step"], "rng": backend.rng().bit_generator.state, "in_batch": False}
+
+        def mark(step: int) -> None:
+            """Record the position after ``step`` batches, then honour a pending Ctrl-C."""
+            at.update(step=step, rng=backend.rng().bit_generator.state)
+            seconds = partial["seconds"] + time.perf_counter() - t0
+            at["acc"] = (loss_sum, n_seen, score.sums, seconds)
+            if sigint.requested:
+                raise KeyboardInterrupt
+
         try:
             while epoch < epochs and not (interrupted or stopped_early):
                 epoch += 1
@@ -407,15 +416,7 @@ def fit(
                 for step, (x, y) in enumerate(loader, start=1):
                     if step <= skip:
                         continue
-                    at.update(step=step - 1, rng=backend.rng().bit_generator.state)
-                    at["acc"] = (
-                        loss_sum,
-                        n_seen,
-                        score.sums,
-                        partial["seconds"] + time.perf_counter() - t0,
-                    )
-                    if sigint.requested:
-                        raise KeyboardInterrupt
+                    mark(step - 1)
                     at["in_batch"] = True
                     set_lr(epoch, step)
                     output = model(x)
@@ -442,15 +443,7 @@ def fit(
                             {"loss": f"{loss_sum / n_seen:.4f}", metric: f"{score.value():.4f}"},
                             refresh=False,
                         )
-                at.update(step=len(loader), rng=backend.rng().bit_generator.state)
-                at["acc"] = (
-                    loss_sum,
-                    n_seen,
-                    score.sums,
-                    partial["seconds"] + time.perf_counter() - t0,
-                )
-                if sigint.requested:
-                    raise KeyboardInterrupt
+                mark(len(loader))
                 last_val = evaluate(
                     model, splits.test, loss=loss, metric=metric, batch_size=max(batch_size, 256)
                 )

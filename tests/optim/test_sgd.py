@@ -3,6 +3,7 @@ import itertools
 import pytest
 import torch
 from trajectory import (
+    check_large_parameter,
     check_state_dict_format,
     check_state_dict_round_trip,
     check_trajectory,
@@ -77,18 +78,5 @@ def test_sgd_rejects_bad_options(kwargs, message):
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_sgd_large_parameter_matches_torch(dtype, momentum):
     """A parameter big enough for the BLAS axpy path (≥ 16 K elements), 10 steps."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    w0 = rng.standard_normal((256, 96)).astype(dtype)
-    grads = [rng.standard_normal(w0.shape).astype(dtype) for _ in range(10)]
-    w = Parameter(cr.tensor(w0.copy()))
-    wt = torch.nn.Parameter(torch.tensor(w0.copy()))
-    opt = SGD([w], lr=0.05, momentum=momentum)
-    opt_t = torch.optim.SGD([wt], lr=0.05, momentum=momentum)
-    for g in grads:
-        w.grad, wt.grad = cr.tensor(g), torch.tensor(g)
-        opt.step()
-        opt_t.step()
     tol = 1e-6 if dtype == "float32" else 1e-13
-    np.testing.assert_allclose(w.data, wt.detach().numpy(), rtol=tol, atol=tol)
+    check_large_parameter(SGD, torch.optim.SGD, dict(lr=0.05, momentum=momentum), dtype, tol)

@@ -119,3 +119,19 @@ def check_state_dict_format(cr_cls, torch_cls, kwargs, steps=3):
         assert g["params"] == g_ref["params"]
         for key, value in g.items():
             assert g_ref[key] == value, f"group option {key}: {value} != torch's {g_ref[key]}"
+
+
+def check_large_parameter(cls, torch_cls, kwargs, dtype, tol, steps=10):
+    """``steps`` updates of one (256, 96) parameter, big enough for the BLAS axpy path
+    (≥ 16 K elements), must follow torch's trajectory within ``tol``."""
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((256, 96)).astype(dtype)
+    grads = [rng.standard_normal(w0.shape).astype(dtype) for _ in range(steps)]
+    w = Parameter(cr.tensor(w0.copy()))
+    wt = torch.nn.Parameter(torch.tensor(w0.copy()))
+    opt, opt_t = cls([w], **kwargs), torch_cls([wt], **kwargs)
+    for g in grads:
+        w.grad, wt.grad = cr.tensor(g), torch.tensor(g)
+        opt.step()
+        opt_t.step()
+    np.testing.assert_allclose(w.data, wt.detach().numpy(), rtol=tol, atol=tol)
