@@ -1,5 +1,6 @@
 """Reverse-mode automatic differentiation: the graph engine, grad mode and gradient checks."""
 
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .check_model import ModelCheckReport, ParamCheck, check_model
 from .function import Function
 from .functional import grad
@@ -19,4 +20,7 @@ __all__ = [
     "check_model",
     "ModelCheckReport",
     "ParamCheck",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
 ]
