@@ -23,8 +23,8 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 
-# The first smoothed losses average only a few minibatches, so their noise can look like the
-# steepest descent; like fastai (skip_start=10) the suggestion ignores them.
+# The first points rest on only a few minibatches, so their noise can look like the steepest
+# descent; like fastai (skip_start=10) the suggestion ignores them.
 _SKIP_START = 10
 
 
@@ -33,9 +33,10 @@ class LRFinderResult:
     """What ``find_lr`` saw: one entry per minibatch it trained on.
 
     ``lrs`` the learning rate used, ``raw_losses`` the minibatch loss, ``losses`` that loss
-    exponentially smoothed and bias-corrected. ``suggestion`` is the lr at the steepest
-    descent of ``losses`` against log10(lr), looking only at the points up to the minimum
-    (None when there are too few). ``diverged`` says whether the sweep stopped early.
+    exponentially smoothed and bias-corrected (for the plot and the divergence test).
+    ``suggestion`` is the lr at the steepest descent of the raw loss, averaged over a centred
+    window, against log10(lr), looking only at the points up to its minimum (None when there
+    are too few). ``diverged`` says whether the sweep stopped early.
     """
 
     lrs: np.ndarray
@@ -96,11 +97,14 @@ def find_lr(
     ``avg = smooth * avg + (1 - smooth) * loss``. The sweep stops early once the smoothed
     loss is non-finite or above ``diverge_th`` times the best smoothed loss so far.
 
-    Suggestion: the lr where the smoothed loss falls fastest per decade, i.e. the minimum of
-    ``np.gradient(losses, log10(lrs))`` over the points before the lowest smoothed loss (the
-    usual fastai-style "steepest slope" rule; the minimum itself is usually too large a rate).
-    The first 10 points (fewer on a short sweep) are left out, as their smoothed loss rests
-    on only a few minibatches.
+    Suggestion: the lr where the loss falls fastest per decade (the usual fastai-style
+    "steepest slope" rule; the minimum itself is usually too large a rate): the minimum of
+    ``np.gradient(c, log10(lrs))`` over the points before the lowest ``c``, where ``c`` is the
+    raw loss averaged over a centred window of ±max(2, n/20) points. Not the exponential
+    average: that one lags the sweep by about 1/(1 − smooth) = 50 steps, which on a 100-step
+    sweep moves the steepest point up to ten times too high (measured on the digits MLP with
+    SGD: 0.61, which trains to 0.71 accuracy, against 0.066 and 0.97). The first 10 points
+    (fewer on a short sweep) are left out, as they rest on only a few minibatches.
 
     Afterwards the model's parameters and buffers and the optimizer's state and param groups
     (lrs included) are restored from copies taken before; gradients are cleared.
@@ -146,9 +150,22 @@ def find_lr(
         lrs=lrs_a,
         losses=losses_a,
         raw_losses=np.asarray(raw, dtype=np.float64),
-        suggestion=_suggest(lrs_a, losses_a),
+        suggestion=_suggest(lrs_a, _centred_mean(np.asarray(raw, dtype=np.float64))),
         diverged=diverged,
     )
+
+
+def _centred_mean(values: np.ndarray) -> np.ndarray:
+    """Each value averaged with its ±max(2, n/20) neighbours (fewer at the ends); no lag."""
+    w = max(2, values.size // 20)
+    finite = np.isfinite(values)
+    n = int(np.argmin(finite)) if not finite.all() else values.size  # up to the first bad one
+    out = np.full(values.shape, np.nan)
+    csum = np.concatenate([[0.0], np.cumsum(values[:n])])
+    for i in range(n):
+        lo, hi = max(0, i - w), min(n, i + w + 1)
+        out[i] = (csum[hi] - csum[lo]) / (hi - lo)
+    return out
 
 
 def _suggest(lrs: np.ndarray, losses: np.ndarray) -> float | None:

@@ -62,9 +62,9 @@ def test_suggestion_trains_digits_mlp_and_100x_diverges():
         model, opt, F.cross_entropy, loader, start_lr=1e-4, end_lr=10, num_iter=300
     )
     lr = result.suggestion
-    assert lr is not None and 1e-3 < lr < 1  # measured: 0.0645
+    assert lr is not None and 1e-3 < lr < 1  # measured: 0.0362
     good_acc, _ = _train(splits, lr)
-    assert good_acc >= 0.95  # measured: 0.958
+    assert good_acc >= 0.95  # measured: 0.956
     bad_acc, bad_loss = _train(splits, 100 * lr)
     assert not math.isfinite(bad_loss) or bad_acc < 0.2  # measured: 0.102
 
