@@ -7,7 +7,7 @@ loss.backward()          # the chain rule over the recorded graph
 x.grad                   # tensor([2., 4., 6.])
 """
 
-from . import autograd, backend, data, datasets, models, nn, optim, train, viz
+from . import autograd, backend, data, datasets, diagnostics, models, nn, optim, train, viz
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     bool_,
@@ -46,6 +46,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .explainer import Explanation, explain
 from .functions.activation import (
     elu,
     gelu,

@@ -71,6 +71,12 @@ def _parser() -> _Parser:
     t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     t.add_argument("--early-stopping", type=_pos_int, metavar="PATIENCE")
     t.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    t.add_argument(
+        "--check-gradients",
+        action="store_true",
+        help="first check every parameter's gradient against finite differences; stop if one "
+        "disagrees",
+    )
     e = sub.add_parser("evaluate", help="print the test metrics of a run's checkpoint")
     e.add_argument("run_dir")
     s = sub.add_parser("sample", help="samples of a generative run: an image grid PNG or text")
@@ -78,7 +84,34 @@ def _parser() -> _Parser:
     s.add_argument("-n", type=_pos_int, default=64, help="how many samples (default 64)")
     s.add_argument("--seed", type=_nonneg_int, default=0)
     s.add_argument("--out", help="the PNG to write (default RUN_DIR/samples.png)")
+    g = sub.add_parser(
+        "gradcheck", help="every parameter's backprop gradient against finite differences"
+    )
+    g.add_argument("model", nargs="?", help="a model name (see `chainrule list`); default mlp")
+    g.add_argument("--data", help="a dataset name, or a directory of MNIST IDX files")
+    g.add_argument("--batch-size", type=_pos_int, default=4, help="samples in the batch (4)")
+    g.add_argument("--directions", type=_pos_int, default=3, help="per parameter (3)")
+    g.add_argument("--seed", type=_nonneg_int, default=0)
+    f = sub.add_parser("lr-find", help="the learning-rate range test (Smith 2017)")
+    f.add_argument("model", nargs="?", help="a model name (see `chainrule list`); default mlp")
+    f.add_argument("--data", help="a dataset name, or a directory of MNIST IDX files")
+    f.add_argument("--optimizer", choices=list(OPTIMIZERS), help="default: the model's")
+    f.add_argument("--batch-size", type=_pos_int, help="default: the model's")
+    f.add_argument("--start-lr", type=_pos_float, default=1e-7)
+    f.add_argument("--end-lr", type=_pos_float, default=10.0)
+    f.add_argument("--num-iter", type=_pos_int, default=100, help="minibatches (100)")
+    f.add_argument("--seed", type=_nonneg_int, default=0)
+    f.add_argument("--plot", metavar="PNG", help="write the loss-against-lr plot there")
+    for module in _extensions():
+        module.add_cli(sub)  # each sets its parsers' ``handler``
     return p
+
+
+def _extensions():
+    """Modules that add their own commands: each has ``add_cli(subparsers)``."""
+    from . import diagnostics, explainer
+
+    return (explainer, diagnostics)
 
 
 def _one_line(e: BaseException) -> str:
@@ -265,12 +298,7 @@ def _train_config(args) -> dict:
     for key in ("epochs", "batch_size", "lr", "optimizer"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
-    accepted = [
-        n
-        for n, p in inspect.signature(mod.build).parameters.items()
-        if p.kind is p.POSITIONAL_OR_KEYWORD or p.kind is p.KEYWORD_ONLY
-    ][1:]
-    cfg["model_options"] = {k: cfg[k] for k in accepted if k in cfg}
+    cfg["model_options"] = {k: cfg[k] for k in _build_options(mod) if k in cfg}
     cfg.setdefault("weight_decay", None)
     cfg["out"] = args.out or _default_out(name, dataset)
     return cfg
@@ -284,6 +312,8 @@ def cmd_train(args) -> int:
     splits = _splits(mod, cfg)
     out = _writable_dir(cfg.pop("out"))
     model = _build(mod, cfg, splits.info)
+    if args.check_gradients and not _gradients_agree(cfg["model"], model, splits, cfg["seed"]):
+        return EXIT_DIVERGED
     if hasattr(mod, "fit"):
         return _fit_custom(mod, model, splits, cfg, out, args.resume is not None, args.quiet)
     settings = {
@@ -429,7 +459,105 @@ def cmd_sample(args) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample}
+def _fresh(args):
+    """(model name, module, splits, config) of a new, untrained model for a one-off command."""
+    from . import models
+
+    name = args.model or "mlp"
+    mod = _model(name)
+    dataset, root = _resolve_data(args.data, mod.DEFAULTS.get("dataset"))
+    if dataset is None and not hasattr(mod, "data"):
+        raise CLIError(f"model {name} has no default dataset; give one with --data")
+    cfg = {**models.config(name, dataset), "seed": args.seed}
+    cfg["model_options"] = {k: cfg[k] for k in _build_options(mod) if k in cfg}
+    splits = _splits(mod, {**cfg, "data_root": root})
+    return name, mod, splits, cfg
+
+
+def _build_options(mod) -> list[str]:
+    """The hyperparameters ``mod.build`` accepts after ``info``."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = inspect.signature(mod.build).parameters.values()
+    return [p.name for p in params if p.kind in kinds][1:]
+
+
+def _gradients_agree(name, model, splits, seed, n=4, directions=3) -> bool:
+    """Run ``check_model`` on ``name``'s training loss; print the table; True when all agree."""
+    from . import models
+    from .autograd import check_model
+
+    loss_fn, batch = models.objective(name, model, splits, n=n, seed=seed)
+    report = check_model(model, loss_fn, batch, n_directions=directions, seed=seed)
+    print(f"gradient check of {name} ({n} samples, float64 copy):")
+    print(report)
+    return report.ok
+
+
+def cmd_gradcheck(args) -> int:
+    name, mod, splits, cfg = _fresh(args)
+    model = _build(mod, cfg, splits.info)
+    ok = _gradients_agree(name, model, splits, args.seed, args.batch_size, args.directions)
+    return 0 if ok else EXIT_DIVERGED
+
+
+def cmd_lr_find(args) -> int:
+    from . import data, train
+    from .optim import find_lr
+
+    name, mod, splits, cfg = _fresh(args)
+    if hasattr(mod, "objective"):
+        raise CLIError(
+            f"lr-find sweeps one optimizer over a loss of model(x); {name} trains with its own "
+            f"loop and loss (try mlp, cnn, logreg, lstm, ...)"
+        )
+    if args.start_lr >= args.end_lr:
+        raise CLIError(f"--start-lr {args.start_lr:g} must be below --end-lr {args.end_lr:g}")
+    if args.num_iter < 2:
+        raise CLIError(f"--num-iter must be at least 2, got {args.num_iter}")
+    if args.plot and os.path.dirname(args.plot):
+        _writable_dir(os.path.dirname(args.plot))
+    model = _build(mod, cfg, splits.info)
+    opt_name = args.optimizer or cfg["optimizer"]
+    batch_size = args.batch_size or cfg["batch_size"]
+    opt = train.OPTIMIZERS[opt_name](model.parameters(), lr=args.start_lr)
+    gen = data.Generator().manual_seed(args.seed)
+    loader = data.DataLoader(splits.train, batch_size=batch_size, shuffle=True, generator=gen)
+    model.train()
+    result = find_lr(
+        model,
+        opt,
+        lambda out, y: train.compute_loss(cfg["loss"], out, y),
+        loader,
+        start_lr=args.start_lr,
+        end_lr=args.end_lr,
+        num_iter=args.num_iter,
+    )
+    print(f"lr range test of {name} on {splits.info.get('name')}: {opt_name}, batch {batch_size}")
+    print(f"{'lr':>10}  {'loss':>9}  (minibatch loss, centred average)")
+    step, trend = max(1, len(result.lrs) // 12), result.trend
+    for i in [*range(0, len(result.lrs) - 1, step), len(result.lrs) - 1]:
+        print(f"{result.lrs[i]:>10.3g}  {trend[i]:>9.4g}")
+    if result.diverged:
+        print(f"the loss diverged at lr {result.lrs[-1]:.3g}; the sweep stopped there")
+    if args.plot:
+        result.plot(args.plot)
+        print(f"wrote {args.plot}")
+    if result.suggestion is None:
+        print("no suggestion: too few points; give a larger --num-iter")
+        return EXIT_DIVERGED
+    print(f"suggested lr {result.suggestion:.3g} (where the loss falls fastest)")
+    print(f"train with: chainrule train {name} --optimizer {opt_name} --lr {result.suggestion:.3g}")
+    return 0
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "sample": cmd_sample,
+    "gradcheck": cmd_gradcheck,
+    "lr-find": cmd_lr_find,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -439,9 +567,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise CLIError(f"choose a command: {', '.join(COMMANDS)} (see chainrule --help)")
+            names = ", ".join(parser._subparsers._group_actions[0].choices)
+            raise CLIError(f"choose a command: {names} (see chainrule --help)")
         command = f"chainrule {args.command}"
-        return COMMANDS[args.command](args)
+        handler = getattr(args, "handler", None) or COMMANDS[args.command]
+        return handler(args)
     except CLIError as e:
         print(f"{command}: error: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE

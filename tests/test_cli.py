@@ -227,3 +227,95 @@ def test_default_train_is_mlp_on_digits_above_95_percent(tmp_path):
     assert np.isclose(
         train.read_metrics(tmp_path / "demo")[-1]["val_accuracy"], accuracy, atol=5e-5
     )
+
+
+# ---------------------------------------------------------------- gradcheck, lr-find
+@pytest.mark.parametrize("name", models.names())
+def test_gradcheck_passes_on_every_model(capsys, name):
+    assert cli.main(["gradcheck", name, "--directions", "2"]) == 0
+    out = capsys.readouterr().out
+    model = models.get(name)
+    splits = (
+        model.data(0)
+        if hasattr(model, "data")
+        else registry.load(models.config(name)["dataset"], seed=0)
+    )
+    cr.manual_seed(0)
+    trained = [n for n, p in model.build(splits.info).named_parameters() if p.requires_grad]
+    for n in trained:  # one row per trained parameter, each agreeing
+        assert re.search(rf"^{re.escape(n)} .* yes$", out, re.M), n
+    assert f"all {len(trained)} parameters agree" in out
+
+
+def _break_relu_backward(monkeypatch):
+    """ReLU's backward, wrong by a factor 2: what a bug in a hand-written op looks like."""
+    from chainrule.functions import activation
+
+    right = activation.ReLU.backward
+    monkeypatch.setattr(activation.ReLU, "backward", lambda self, gy: 2 * right(self, gy))
+
+
+def test_gradcheck_names_the_parameters_a_wrong_backward_spoils(capsys, monkeypatch):
+    _break_relu_backward(monkeypatch)
+    assert cli.main(["gradcheck", "mlp"]) == 1
+    out = capsys.readouterr().out
+    # the mlp is Flatten, (Linear, BatchNorm, ReLU) × 2, Linear. The last Linear is upstream of
+    # every ReLU, so its gradient stays right; layers behind one ReLU get 2× theirs, behind two
+    # 4× (rel err 1/2 and 3/4). The biases before a BatchNorm have a true gradient of 0 (it
+    # removes the mean), and twice 0 is still right.
+    rows = {n: (float(r), ok) for n, r, ok in re.findall(r"^(\S+) .* (\S+)  (yes|NO)$", out, re.M)}
+    assert {n for n, (_, ok) in rows.items() if ok == "NO"} == {
+        "1.weight", "2.weight", "2.bias", "4.weight", "5.weight", "5.bias"
+    }  # fmt: skip
+    assert rows["1.weight"][0] == pytest.approx(0.75, rel=1e-3)
+    assert rows["4.weight"][0] == pytest.approx(0.5, rel=1e-3)
+    assert rows["7.weight"][0] < 1e-6
+    assert "gradient mismatch in:" in out
+
+
+def test_train_check_gradients_checks_first_and_stops_on_a_mismatch(capsys, tmp_path, monkeypatch):
+    out_dir = tmp_path / "ok"
+    argv = ["train", "logreg", "--epochs", "1", "--quiet", "--check-gradients"]
+    assert cli.main([*argv, "--out", str(out_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.index("all 2 parameters agree") < out.index("test accuracy")
+    assert (out_dir / train.CHECKPOINT).exists()
+
+    _break_relu_backward(monkeypatch)
+    bad = tmp_path / "bad"
+    assert cli.main(["train", "mlp", "--epochs", "1", "--quiet", "--check-gradients",
+                     "--out", str(bad)]) == 1  # fmt: skip
+    out = capsys.readouterr().out
+    assert "gradient mismatch in:" in out and "test accuracy" not in out
+    assert not (bad / train.CHECKPOINT).exists()  # nothing trained, nothing saved
+
+
+@pytest.mark.slow
+def test_lr_find_suggestion_trains_and_100x_fails(capsys, tmp_path):
+    # the seed's question 6, answered through the command line: plain SGD, default sweep
+    plot = tmp_path / "lr.png"
+    assert cli.main(["lr-find", "mlp", "--optimizer", "sgd", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert plot.stat().st_size > 1000
+    lr = float(re.search(r"suggested lr (\S+)", out).group(1))  # measured: 0.0658
+    assert f"chainrule train mlp --optimizer sgd --lr {lr:.3g}" in out
+    table = re.findall(r"^ +([0-9.e+-]+) +([0-9.e+-]+|nan|inf)$", out, re.M)
+    lrs = [float(a) for a, _ in table]
+    assert lrs[0] == pytest.approx(1e-7) and lrs == sorted(lrs) and len(lrs) >= 10
+
+    def accuracy(rate, name):
+        code = cli.main(["train", "mlp", "--optimizer", "sgd", "--lr", f"{rate:.3g}",
+                         "--epochs", "3", "--quiet", "--out", str(tmp_path / name)])  # fmt: skip
+        text = capsys.readouterr().out
+        return code, float(re.search(r"test accuracy (\S+)", text).group(1)) if code == 0 else 0
+
+    code, good = accuracy(lr, "good")
+    assert code == 0 and good >= 0.95  # measured: 0.967
+    code, bad = accuracy(100 * lr, "bad")
+    assert code == 1 or bad < 0.3  # measured: 0.142
+
+
+def test_lr_find_refuses_models_with_their_own_loop(capsys):
+    one_line_error(capsys, ["lr-find", "gan"], "gan trains with its own loop")
+    one_line_error(capsys, ["lr-find", "mlp", "--start-lr", "1", "--end-lr", "0.1"],
+                   "--start-lr 1 must be below --end-lr 0.1")  # fmt: skip

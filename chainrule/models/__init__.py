@@ -5,7 +5,10 @@ metric, target) and ``build(info, **hparams) -> cr.nn.Module``. A model that mak
 splits (the neuron, the recurrent models) defines ``data(seed)``, and ``DEFAULTS['dataset']``
 names them. A model with its own training procedure (the neuron, charlm, the GANs) also defines
 ``fit(model, splits, config, log, loop=None)``, checkpointed and resumable through a
-``_loop.Loop``; a generative one defines ``sample(model, n, seed)``. Optional ``PRESETS`` maps
+``_loop.Loop``; a generative one defines ``sample(model, n, seed)``. ``objective`` gives a
+model's training loss on one small batch (what ``chainrule gradcheck`` checks); a model whose
+loss is not one of ``train.LOSSES`` on ``model(x)`` defines its own ``objective(model, splits,
+n, seed)``. Optional ``PRESETS`` maps
 a dataset name to the hyperparameters that replace ``DEFAULTS`` when the model is trained on it.
 
 >>> from chainrule import models
@@ -64,4 +67,24 @@ def config(name: str, dataset: str | None = None) -> dict:
     return cfg
 
 
-__all__ = ["NAMES", "config", "get", "names"]
+def objective(name: str, model, splits, n: int = 4, seed: int = 0):
+    """``(loss_fn, batch)``: ``loss_fn(model, batch)`` is model ``name``'s training loss on
+    ``batch``, ``n`` training samples drawn with ``seed`` (the form ``check_model`` takes).
+
+    The model's own ``objective`` when it has one (its loss is not a plain function of
+    ``model(x)``), else the configured loss of ``train.compute_loss`` on ``model(x)``.
+    """
+    module = get(name)
+    if hasattr(module, "objective"):
+        return module.objective(model, splits, n, seed)
+    from .. import backend
+    from ..data.dataloader import default_collate
+    from ..train import compute_loss
+
+    loss = config(name, splits.info.get("name"))["loss"]
+    rows = backend.np.random.default_rng(seed).permutation(len(splits.train))[:n]
+    batch = default_collate([splits.train[int(i)] for i in rows])
+    return (lambda m, b: compute_loss(loss, m(b[0]), b[1])), tuple(batch)
+
+
+__all__ = ["NAMES", "config", "get", "names", "objective"]

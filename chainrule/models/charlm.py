@@ -152,6 +152,20 @@ def fit(model, splits, config: dict, log=None, loop=None) -> dict:
     return run["result"]
 
 
+def objective(model, splits, n: int = 4, seed: int = 0, length: int = 8):
+    """``(loss_fn, ids)`` for ``check_model``: the next-character cross-entropy on ``n`` rows of
+    ``length + 1`` training characters from random positions."""
+    text = splits.train.tensors[0].reshape(-1).numpy()
+    starts = np.random.default_rng(seed).integers(0, len(text) - length - 1, n)
+    ids = tensor(np.stack([text[s : s + length + 1] for s in starts]))
+
+    def loss(m, rows):
+        logits, _ = m(rows[:, :-1])
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
+
+    return loss, ids
+
+
 def sample(model, n: int = 200, seed: int = 0, prime: str = "The ", temperature=None) -> str:
     """``prime`` followed by ``n`` characters drawn from softmax(logits / temperature)."""
     temperature = DEFAULTS["temperature"] if temperature is None else temperature

@@ -24,6 +24,7 @@ from collections.abc import Callable
 import chainrule as cr
 from chainrule import backend, nn
 from chainrule.models.gan import GAN, InfoDiscriminator, Packed, train_adversarial
+from chainrule.models.gan import objective as objective  # D's and G's losses on one batch
 
 np = backend.np
 

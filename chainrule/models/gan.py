@@ -251,6 +251,25 @@ def fit(model: GAN, splits, config: dict, log: Callable | None = None, loop=None
     return train_adversarial(model, X, {**DEFAULTS, **config}, log, evaluate, "gan.fit", loop)
 
 
+def objective(model: GAN, splits, n: int = 4, seed: int = 0):
+    """``(loss_fn, batch)`` for ``check_model``: D's non-saturating loss on ``n`` real rows and
+    ``n`` samples of G, plus G's, plus the InfoGAN term when there are codes. One scalar that
+    depends on every trained parameter of both networks."""
+    X = splits.train.tensors[0].numpy().astype(np.float32).reshape(len(splits.train), -1)
+    rng = np.random.default_rng(seed)
+    real = cr.tensor(X[rng.integers(0, len(X), n)])
+    z, c = model.noise(n, rng)
+
+    def loss(m, batch):
+        real, z, c = batch
+        fake = m.generator(z)
+        D = m.discriminator
+        value = d_loss_nonsaturating(D, real, fake) + g_loss_nonsaturating(D, fake)
+        return value if c is None else value + info_loss(D, fake, c)
+
+    return loss, (real, z, c)
+
+
 def train_adversarial(
     model: nn.Module,
     X,

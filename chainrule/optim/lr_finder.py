@@ -45,14 +45,20 @@ class LRFinderResult:
     suggestion: float | None
     diverged: bool = False
 
+    @property
+    def trend(self) -> np.ndarray:
+        """The raw loss averaged over a centred window: the curve the suggestion reads (NaN
+        from the first non-finite loss on)."""
+        return _centred_mean(self.raw_losses)
+
     def plot(self, path) -> None:
         """Smoothed (and faint raw) loss against the lr on a log axis, the suggestion marked."""
         from ..plots import _pyplot
 
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(5, 3.5))
-        ax.plot(self.lrs, self.raw_losses, color="C0", alpha=0.25, label="raw")
-        ax.plot(self.lrs, self.losses, color="C0", label="smoothed")
+        ax.plot(self.lrs, self.raw_losses, color="C0", alpha=0.25, label="minibatch loss")
+        ax.plot(self.lrs, self.trend, color="C0", label="centred average")
         if self.suggestion is not None:
             ax.axvline(
                 self.suggestion, color="C3", ls="--", label=f"suggestion {self.suggestion:.2g}"
@@ -60,7 +66,7 @@ class LRFinderResult:
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
-        finite = self.losses[np.isfinite(self.losses)]
+        finite = self.trend[np.isfinite(self.trend)]
         if finite.size:  # keep the divergence spike from flattening the interesting part
             lo, hi = (
                 finite.min(),
