@@ -86,3 +86,16 @@ def test_user_model_is_unchanged():
     assert all(p.dtype == cr.float32 and p.grad is None for p in model.parameters())
     assert x.dtype == cr.float32 and y.dtype == cr.float32
     assert model.training
+
+
+def test_a_zero_gradient_has_no_relative_error():
+    # a bias before BatchNorm: BatchNorm subtracts the batch mean, so ∂L/∂b is exactly 0 and
+    # both backprop and the finite difference give rounding noise
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    x = cr.randn(6, 3)
+    report = check_model(model, lambda m, b: (m(b) ** 2).mean(), x)
+    rows = {r.name: r for r in report.rows}
+    assert report.ok
+    assert rows["0.bias"].max_abs_error < 1e-9 and rows["0.bias"].rel_error == 0.0
+    assert 0 < rows["0.weight"].rel_error < 1e-5
