@@ -177,12 +177,12 @@ def _given(inputs, what: str = "input") -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def _where(stack, what: str = "at") -> str:
+def _where(stack, what: str = "") -> str:
     """The user's line in ``stack`` (the innermost frame outside chainrule), then the rest."""
     user = [f for f in stack if not os.path.abspath(f.filename).startswith(_PACKAGE)]
     if not user:
         return ""
     f = user[-1]
-    head = f"; {what} at {f.filename}:{f.lineno}" + (f": {f.line}" if f.line else "")
+    head = f"; {what + ' ' if what else ''}at {f.filename}:{f.lineno}" + (f": {f.line}" if f.line else "")
     tail = "".join(traceback.format_list(stack[-8:]))
     return f"{head}\nTraceback of the forward call (most recent call last):\n{tail}"

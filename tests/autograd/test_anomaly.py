@@ -33,7 +33,7 @@ def test_forward_nan_names_the_op_and_the_users_line():
                 y.log()  # MARK-log
     msg = str(e.value)
     assert "Log produced NaN in its forward output (shape (3,))" in msg
-    assert f"{HERE}:{_line_of('MARK-log')}: y.log()  # MARK-log" in msg
+    assert f"; at {HERE}:{_line_of('MARK-log')}: y.log()  # MARK-log" in msg
     assert "already" not in msg  # its input was finite
 
 
