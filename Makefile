@@ -31,7 +31,7 @@ test-slow: $(VENV)/.installed-test
 	$(PY) -m pytest tests -m slow
 
 bench: $(VENV)/.installed-test
-	cd benchmarks && ../$(PY) bench_core.py && ../$(PY) bench_nn.py && ../$(PY) bench_cnn.py && ../$(PY) bench_rnn.py
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -26,7 +26,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from bench_core import timed_block
+from harness import timed_block
 
 import chainrule as cr
 from chainrule.functions.activation import log_softmax, relu

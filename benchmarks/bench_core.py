@@ -5,9 +5,10 @@ Workloads (issue #2):
 - small MLP 64-128-64-10, ReLU, softmax cross-entropy, batch 64, float32, SGD step;
 - large MLP 784-512-512-10, batch 128.
 
-Method: each library runs in its own timed block, blocks alternate (A B A B), with a short
-pause between them so that spinning OpenBLAS threads don't steal a core from torch. The
-figure is the median step time over all blocks; the ratio is chainrule / torch.
+Method (``harness.compare``): each library runs in its own timed block, blocks alternate
+(A B A B), with a short pause between them so that spinning OpenBLAS threads don't steal a core
+from torch. The figure is the median step time over all blocks; the ratio is chainrule / torch.
+The whole suite, with the peers and RESULTS.md, is ``run.py``.
 
     python benchmarks/bench_core.py [--rounds 7] [--steps 50]
 """
@@ -15,45 +16,13 @@ figure is the median step time over all blocks; the ratio is chainrule / torch.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
+from harness import compare
 
 import chainrule as cr
 import chainrule.nn.functional as F
-
-PAUSE = 0.1
-
-
-def timed_block(step, n):
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return times
-
-
-def compare(name, cr_step, torch_step, rounds, steps, warmup=20):
-    for _ in range(warmup):
-        cr_step()
-        torch_step()
-    ours, theirs = [], []
-    for _ in range(rounds):
-        time.sleep(PAUSE)
-        ours += timed_block(cr_step, steps)
-        time.sleep(PAUSE)
-        theirs += timed_block(torch_step, steps)
-    a, b = statistics.median(ours), statistics.median(theirs)
-    q = lambda xs: (np.percentile(xs, 25) * 1e3, np.percentile(xs, 75) * 1e3)  # noqa: E731
-    print(
-        f"{name:<34} chainrule {a * 1e3:8.3f} ms [{q(ours)[0]:.3f}-{q(ours)[1]:.3f}]   "
-        f"torch {b * 1e3:8.3f} ms [{q(theirs)[0]:.3f}-{q(theirs)[1]:.3f}]   "
-        f"ratio {a / b:5.2f}"
-    )
-    return a / b
 
 
 # ------------------------------------------------------------------ op overhead

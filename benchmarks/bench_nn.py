@@ -18,7 +18,7 @@ import argparse
 
 import numpy as np
 import torch
-from bench_core import compare
+from harness import compare
 
 import chainrule as cr
 import chainrule.nn.functional as F

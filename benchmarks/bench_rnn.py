@@ -19,7 +19,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from bench_core import compare  # noqa: E402
+from harness import compare  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 import chainrule.nn.functional as F  # noqa: E402
