@@ -126,16 +126,17 @@ class _BlasThreads:
 _blas = _BlasThreads()
 
 
-def matmul(a, b, single_thread: bool = False):
-    """``a @ b`` for arrays, with the BLAS thread count chosen for the product's size (or one
-    thread, with ``single_thread``, for products known to be too small to share)."""
+def matmul(a, b, single_thread: bool = False, out=None):
+    """``a @ b`` for arrays (into ``out`` when given), with the BLAS thread count chosen for the
+    product's size (or one thread, with ``single_thread``, for products known to be too small
+    to share)."""
     if _blas._set is not None and type(a) is numpy.ndarray and a.ndim >= 2 and b.ndim >= 2:
         if single_thread:
             _blas.for_product(1, 1, 1)
         else:
             m = a.size // a.shape[-1] if a.ndim > 2 else a.shape[0]
             _blas.for_product(m, a.shape[-1], b.shape[-1])
-    return a @ b
+    return a @ b if out is None else numpy.matmul(a, b, out=out)
 
 
 def get_num_threads() -> int:

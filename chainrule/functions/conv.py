@@ -144,8 +144,8 @@ def _deconv_array(gy, W, g, n_channels):
     gxpad = xp.zeros((n, h + t + b, w + l + r, grp, cg), dtype=gy.dtype)
     buf = xp.empty((grp, n * ho * wo, cg), dtype=gy.dtype)
     for i, j, s in _offset_slices(g):
-        if grp == 1:
-            xp.matmul(gm[0], wk[i * kw + j, 0], out=buf[0])
+        if grp == 1:  # through backend.matmul: the thread count fits the product's size
+            backend.matmul(gm[0], wk[i * kw + j, 0], out=buf[0])
         else:
             xp.matmul(gm, wk[i * kw + j], out=buf)
         cols = buf.reshape(grp, n, ho, wo, cg)

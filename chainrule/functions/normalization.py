@@ -94,38 +94,40 @@ class Normalize(Function):
 
 
 class BatchNormTrain(Normalize):
-    """Batch norm with the batch's own statistics, in few passes over x seen as (N, C, M).
+    """Batch norm with the batch's own statistics, in few passes over x.
 
-    Per channel, with n = N·M, μ and σ̂ = √(σ² + ε) from the batch and s = γ/σ̂:
+    Per channel, with n = N·M values, μ and σ̂ = √(σ² + ε) from the batch and s = γ/σ̂:
 
         forward   xc = x − μ,  σ² = Σ xc² / n,  y = s·xc + β
         backward  ∂L/∂γ = Σ gy·xc / σ̂,  ∂L/∂β = Σ gy,
                   ∂L/∂x = s·(gy − ∂L/∂β / n) − xc · s·(∂L/∂γ)/(σ̂·n)
 
-    (the general formula with g = γ·gy and x̂ = xc/σ̂ folded into per-channel factors). The
-    sums are ``einsum`` over the contiguous axis, so a pass reads each array once; six passes
-    forward and six backward, where the general ``Normalize`` makes about twice as many over
-    4-d broadcasts. A differentiable backward (``create_graph``) takes ``Normalize``'s path.
+    (the general formula with g = γ·gy and x̂ = xc/σ̂ folded into per-channel factors). x is
+    seen as (N, C, M), or as (N, M, C) when its memory is channels-last (a convolution's output
+    is), so no layout is copied and the output keeps x's layout. Sums run per sample over the
+    contiguous axis (a batched product with ones, ``einsum``) and then over the batch, so each
+    float32 accumulation is M long, not N·M. Six passes forward and six backward, where the
+    general ``Normalize`` makes about twice as many over 4-d broadcasts. A differentiable
+    backward (``create_graph``) takes ``Normalize``'s path.
     """
 
     def forward(self, x, w, b):
         xp = get_array_module(x)
-        N, C = x.shape[0], x.shape[1]
-        xv = x.reshape(N, C, -1)
-        n = xv.shape[0] * xv.shape[2]
-        mean = xv.sum(axis=2).sum(axis=0) / n
-        xc = xv - mean[:, None]
-        var = xp.einsum("ncm,ncm->c", xc, xc) / n
+        v, self.last = _channel_view(x)
+        n = v.shape[0] * v.shape[self.last and 1 or 2]
+        mean = _sums(xp, v, self.last) / n
+        xc = v - _per_channel(mean, self.last)
+        var = _sums(xp, xc, self.last, xc) / n
         invstd = 1.0 / xp.sqrt(var + self.eps)
         self.mean, self.var = mean.reshape(self.pshape), var.reshape(self.pshape)
         self.xc, self.invstd3 = xc, invstd
         self.b_shape = None if b is None else b.shape
         scale = invstd if w is None else w * invstd
-        y = xp.multiply(xc, scale.astype(x.dtype, copy=False)[:, None])
+        y = xp.multiply(xc, _per_channel(scale.astype(x.dtype, copy=False), self.last))
         if b is not None:
-            y += b[:, None]
+            y += _per_channel(b, self.last)
         self.save_for_backward(x, w)
-        return y.reshape(x.shape)
+        return _from_view(y, x.shape, self.last)
 
     def backward(self, gy):
         if not isinstance(gy, _ndarray):
@@ -133,25 +135,57 @@ class BatchNormTrain(Normalize):
         x, w = self.saved
         nx, nw, nb = self.needs_input_grad
         xp = get_array_module(gy)
-        xc, invstd = self.xc, self.invstd3
-        N, C = gy.shape[0], gy.shape[1]
-        g3 = gy.reshape(N, C, -1)
-        n = g3.shape[0] * g3.shape[2]
-        sum_gy = g3.sum(axis=2).sum(axis=0)
-        gw_raw = xp.einsum("ncm,ncm->c", g3, xc)  # Σ gy·xc = σ̂ · ∂L/∂γ
+        xc, invstd, last = self.xc, self.invstd3, self.last
+        g = _channel_view(gy, last)[0]
+        n = g.shape[0] * g.shape[last and 1 or 2]
+        sum_gy = _sums(xp, g, last)
+        gw_raw = _sums(xp, g, last, xc)  # Σ gy·xc = σ̂ · ∂L/∂γ
         gw = (gw_raw * invstd).astype(gy.dtype, copy=False) if nw else None
         gb = sum_gy.astype(gy.dtype, copy=False) if nb else None
         gx = None
         if nx:
+            dt = gy.dtype
             s = invstd if w is None else w * invstd
-            a = (sum_gy / n)[:, None]
-            c = (s * invstd * invstd * gw_raw / n)[:, None]
-            gx = xp.subtract(g3, a.astype(gy.dtype, copy=False))
-            gx *= s.astype(gy.dtype, copy=False)[:, None] if s.ndim else s
-            gx -= xc * c.astype(gy.dtype, copy=False)
-            gx = gx.reshape(gy.shape)
+            c = s * invstd * invstd * gw_raw / n
+            gx = xp.subtract(g, _per_channel((sum_gy / n).astype(dt, copy=False), last))
+            gx *= _per_channel(s.astype(dt, copy=False), last)
+            gx -= xc * _per_channel(c.astype(dt, copy=False), last)
+            gx = _from_view(gx, gy.shape, last)
         self.xc = None
         return gx, gw, gb
+
+
+def _channel_view(x, last=None):
+    """x (N, C, *) as (N, M, C) when its memory is channels-last (or ``last`` asks for it:
+    then copied if need be), else as (N, C, M); and which of the two it is."""
+    N, C = x.shape[0], x.shape[1]
+    if x.ndim > 2 and last is not False:
+        t = x.transpose((0, *range(2, x.ndim), 1))
+        if last or t.flags.c_contiguous:
+            return t.reshape(N, -1, C), True
+    return x.reshape(N, C, -1), False
+
+
+def _from_view(v, shape, last):
+    """The inverse of ``_channel_view``: an (N, C, *) array (a view of v)."""
+    if not last:
+        return v.reshape(shape)
+    t = v.reshape((shape[0], *shape[2:], shape[1]))
+    return t.transpose((0, t.ndim - 1, *range(1, t.ndim - 1)))
+
+
+def _per_channel(a, last):
+    """A (C,) vector shaped to broadcast against the view."""
+    return a if last else a[:, None]
+
+
+def _sums(xp, a, last, b=None):
+    """Per channel Σ a (or Σ a·b) over the view: per sample first, then over the batch."""
+    if b is None:
+        if last:  # (M,) @ (N, M, C): one batched product
+            return xp.matmul(xp.ones(a.shape[1], dtype=a.dtype), a).sum(axis=0)
+        return xp.matmul(a, xp.ones(a.shape[2], dtype=a.dtype)).sum(axis=0)
+    return xp.einsum("nmc,nmc->nc" if last else "ncm,ncm->nc", a, b).sum(axis=0)
 
 
 def _count(shape, axes):

@@ -34,6 +34,34 @@ def test_batch_norm_training_matches_torch(shape, affine):
         )
 
 
+@pytest.mark.parametrize("shape", [(5, 3, 4, 6), (4, 3, 5), (2, 3, 2, 2, 3)])
+@pytest.mark.parametrize("grad_layout", ["channels_last", "contiguous"])
+def test_batch_norm_on_channels_last_memory_keeps_it_and_matches_torch(shape, grad_layout):
+    """A convolution's output is an (N, C, H, W) view of (N, H, W, C) memory: batch norm works
+    on it in place of a copy, returns the same layout, and its numbers don't change."""
+    rng = np.random.default_rng(3)
+    C = shape[1]
+    last = (0, *range(2, len(shape)), 1)
+    back = (0, len(shape) - 1, *range(1, len(shape) - 1))
+
+    def channels_last(a):
+        return np.ascontiguousarray(a.transpose(last)).transpose(back)
+
+    x = rng.standard_normal(shape) * 2 + 0.5
+    w, b, gy = rng.standard_normal(C), rng.standard_normal(C), rng.standard_normal(shape)
+    xc = cr.from_numpy(channels_last(x)).requires_grad_()  # cr.tensor would copy to NCHW
+    wc, bc = cr.tensor(w, requires_grad=True), cr.tensor(b, requires_grad=True)
+    y = batch_norm(xc, None, None, wc, bc, training=True)
+    assert y.data.transpose(last).flags.c_contiguous
+    y.backward(cr.from_numpy(channels_last(gy) if grad_layout == "channels_last" else gy))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    yt = F.batch_norm(xt, None, None, wt, bt, True)
+    yt.backward(torch.tensor(gy))
+    assert_close(y.data, yt.detach().numpy())
+    for ours, ref, what in ((xc, xt, "x"), (wc, wt, "weight"), (bc, bt, "bias")):
+        assert_close(ours.grad.data, ref.grad.numpy(), what=f"grad of {what}")
+
+
 @pytest.mark.parametrize("shape", [(6, 3), (2, 3, 4, 4)])
 def test_batch_norm_eval_uses_running_stats(shape):
     rng = np.random.default_rng(1)
