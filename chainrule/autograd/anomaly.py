@@ -183,6 +183,7 @@ def _where(stack, what: str = "") -> str:
     if not user:
         return ""
     f = user[-1]
-    head = f"; {what + ' ' if what else ''}at {f.filename}:{f.lineno}" + (f": {f.line}" if f.line else "")
+    head = f"; {what + ' ' if what else ''}at {f.filename}:{f.lineno}"
+    head += f": {f.line}" if f.line else ""
     tail = "".join(traceback.format_list(stack[-8:]))
     return f"{head}\nTraceback of the forward call (most recent call last):\n{tail}"
