@@ -7,7 +7,19 @@ loss.backward()          # the chain rule over the recorded graph
 x.grad                   # tensor([2., 4., 6.])
 """
 
-from . import autograd, backend, data, datasets, diagnostics, models, nn, optim, train, viz
+from . import (
+    autograd,
+    backend,
+    data,
+    datasets,
+    diagnostics,
+    distributed,
+    models,
+    nn,
+    optim,
+    train,
+    viz,
+)
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     bool_,

@@ -6,6 +6,7 @@
     chainrule train --resume runs/cnn --epochs 8 # continue, exactly as if never stopped
     chainrule evaluate runs/cnn                  # the test metrics of the saved checkpoint
     chainrule sample runs/gan                    # a sample grid PNG (or text)
+    mpiexec -n 4 chainrule train cnn             # data-parallel over 4 MPI ranks
 
 Bad input (an unknown name, a bad option, missing data, an unwritable folder, a folder with no
 checkpoint) gets one line on stderr and exit code 2, never a traceback.
@@ -305,10 +306,21 @@ def _train_config(args) -> dict:
 
 
 def cmd_train(args) -> int:
-    from . import train
+    from . import distributed, train
 
+    world = 1
+    if distributed.launched_by_mpi():  # under mpiexec: data-parallel (docs/distributed.md)
+        distributed.init()
+        world = distributed.world_size()
     cfg = _train_config(args)
+    if world > 1:  # rank 0 names the run folder (a fresh default name differs per rank)
+        cfg["out"] = distributed.all_gather_object(cfg["out"])[0]
     mod = _model(cfg["model"])
+    if world > 1 and hasattr(mod, "fit"):
+        raise CLIError(
+            f"model {cfg['model']} trains with its own loop, which is not data-parallel; under "
+            "mpiexec train a model that `fit` trains (mlp, cnn, logreg, ...)"
+        )
     splits = _splits(mod, cfg)
     out = _writable_dir(cfg.pop("out"))
     model = _build(mod, cfg, splits.info)
@@ -357,8 +369,9 @@ def cmd_train(args) -> int:
     reached = (
         "" if target is None else f" (target {target}: {'met' if value >= target else 'not met'})"
     )
-    print(f"test {metric} {value:.4f}{reached}")
-    print(f"run folder: {out}")
+    if world == 1 or distributed.rank() == 0:
+        print(f"test {metric} {value:.4f}{reached}")
+        print(f"run folder: {out}")
     return 0
 
 
@@ -571,10 +584,15 @@ def main(argv: list[str] | None = None) -> int:
             raise CLIError(f"choose a command: {names} (see chainrule --help)")
         command = f"chainrule {args.command}"
         handler = getattr(args, "handler", None) or COMMANDS[args.command]
-        return handler(args)
+        code = handler(args)
     except CLIError as e:
         print(f"{command}: error: {_one_line(e)}", file=sys.stderr)
-        return EXIT_USAGE
+        code = EXIT_USAGE
+    from . import distributed
+
+    if code and distributed.is_initialized() and distributed.world_size() > 1:
+        distributed.abort(f"{command} failed (exit code {code})", code)  # end the other ranks
+    return code
 
 
 if __name__ == "__main__":

@@ -13,6 +13,12 @@ epoch) and PNG plots. The checkpoint holds the model, the optimizer, the epoch a
 states (chainrule's global generator and the DataLoader's shuffle generator), so
 ``fit(..., resume=run_dir)`` continues to the same final weights, bit for bit, as a run that
 was never stopped. Ctrl-C stops at the next batch boundary and saves a checkpoint there.
+
+Under MPI (after ``cr.distributed.init()``, as ``mpiexec -n N chainrule train`` does) every rank
+draws the same shuffled batches of ``batch_size`` and trains on its own slice of each, through
+``DistributedDataParallel`` (batch norm made ``SyncBatchNorm``), so N ranks take the steps one
+process would take; rank 0 alone shows progress and writes the run folder. See
+docs/distributed.md.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import time
 from collections.abc import Callable
 
 from . import backend, data, optim
+from . import distributed as dist
 from .autograd import no_grad
 from .nn import functional as F
 from .nn.utils import clip_grad_norm_
@@ -314,6 +321,9 @@ def fit(
         "epochs": epochs,
         "early_stopping": early_stopping,
     }
+    world = dist.world_size() if dist.is_initialized() else 1
+    rank = dist.rank() if world > 1 else 0
+    writer = rank == 0  # the rank that writes the run folder and shows progress
     decay = {} if weight_decay is None else {"weight_decay": weight_decay}
     params = list(model.parameters())
     opt = OPTIMIZERS[optimizer](params, lr=lr, **decay)
@@ -363,7 +373,7 @@ def fit(
         backend.manual_seed(seed)
 
     def checkpoint(step: int, loader_rng, rng, partial) -> None:
-        if run_dir is None:
+        if run_dir is None or not writer:
             return
         save(
             {
@@ -378,13 +388,20 @@ def fit(
             os.path.join(run_dir, CHECKPOINT),
         )
 
-    if run_dir is not None:
+    if run_dir is not None and writer:
         os.makedirs(run_dir, exist_ok=True)
         _write_json(os.path.join(run_dir, CONFIG), {**(config or {}), **settings})
         _write_metrics(run_dir, history)
         if resume is None:
             checkpoint(0, gen.get_state(), backend.rng().bit_generator.state, None)
 
+    net = model
+    if world > 1:
+        from .nn.parallel import DistributedDataParallel, SyncBatchNorm
+
+        # batch norm over the whole batch, not each rank's slice: the run is one process's
+        net = DistributedDataParallel(SyncBatchNorm.convert_sync_batchnorm(model))
+        progress = progress and writer
     tty = progress and sys.stderr.isatty()
     last_val: dict = {}
     interrupted = stopped_early = False
@@ -419,7 +436,10 @@ def fit(
                     mark(step - 1)
                     at["in_batch"] = True
                     set_lr(epoch, step)
-                    output = model(x)
+                    scale, counted = 1.0, True
+                    if world > 1:
+                        x, y, scale, counted = _shard(x, y, rank, world)
+                    output = net(x)
                     batch_loss = compute_loss(loss, output, y)
                     value = batch_loss.item()
                     if not math.isfinite(value):
@@ -430,11 +450,13 @@ def fit(
                             + (f"; the last good checkpoint is in {run_dir}" if run_dir else "")
                         )
                     opt.zero_grad()
-                    batch_loss.backward()
+                    (batch_loss if scale == 1.0 else batch_loss * scale).backward()
                     if clip_grad_norm is not None:
                         clip_grad_norm_(params, clip_grad_norm)
                     opt.step()
                     at["in_batch"] = False
+                    if not counted:  # a batch every rank trained whole: rank 0 counts it
+                        continue
                     loss_sum, n_seen = loss_sum + value * len(y), n_seen + len(y)
                     score.update(output.detach().numpy(), y.numpy())
                     if bar is not None:
@@ -444,6 +466,8 @@ def fit(
                             refresh=False,
                         )
                 mark(len(loader))
+                if world > 1:  # the epoch's training loss and metric over all ranks' samples
+                    loss_sum, n_seen, score.sums = _sum_over_ranks(loss_sum, n_seen, score.sums)
                 last_val = evaluate(
                     model, splits.test, loss=loss, metric=metric, batch_size=max(batch_size, 256)
                 )
@@ -471,7 +495,7 @@ def fit(
                 state["epoch"] = epoch
                 at.update(step=0, rng=backend.rng().bit_generator.state)
                 loader_rng = gen.get_state()
-                if run_dir is not None:
+                if run_dir is not None and writer:
                     with open(os.path.join(run_dir, METRICS), "a") as f:
                         f.write(json.dumps(record) + "\n")
                 checkpoint(0, loader_rng, at["rng"], None)
@@ -485,7 +509,7 @@ def fit(
                     bar.close()
                 elif progress:
                     print(_summary(record, epochs, metric), file=sys.stderr, flush=True)
-                if log is not None:
+                if log is not None and writer:
                     log(epoch, dict(record))
                 if sigint.requested:
                     raise KeyboardInterrupt
@@ -521,7 +545,7 @@ def fit(
         f"val_{metric}": last_val.get(metric),
         "confusion": last_val.get("confusion"),
     }
-    if plots and run_dir is not None and history:
+    if plots and run_dir is not None and history and writer:
         from . import plots as plotting
 
         info = getattr(splits, "info", None) or {}
@@ -529,6 +553,31 @@ def fit(
             run_dir, history, metric, last_val.get("confusion"), info.get("classes")
         )
     return result
+
+
+def _shard(x, y, rank: int, world: int):
+    """(x, y, scale, counted): this rank's contiguous slice of the batch, the factor for its
+    mean loss so that the average over ranks is the whole batch's mean loss (world · n_rank / n;
+    1 for equal slices), and whether its samples count in the epoch's training metrics.
+
+    A batch too small to give every rank 2 samples (the last one, say; BatchNorm needs 2) is
+    trained whole on every rank instead: the average of equal gradients is the same gradient,
+    and only rank 0 counts it."""
+    n = len(y)
+    if n // world < 2:
+        return x, y, 1.0, rank == 0
+    lo, hi = rank * n // world, (rank + 1) * n // world
+    return x[lo:hi], y[lo:hi], world * (hi - lo) / n, True
+
+
+def _sum_over_ranks(loss_sum: float, n_seen: int, sums):
+    """The epoch's running sums added over all ranks."""
+    from .tensor import Tensor
+
+    totals = dist.all_reduce(Tensor(np.array([loss_sum, n_seen], dtype=np.float64))).numpy()
+    if sums is not None:
+        sums = dist.all_reduce(Tensor(np.array(sums, dtype=np.float64))).numpy()
+    return float(totals[0]), int(totals[1]), sums
 
 
 def _summary(record: dict, epochs: int, metric: str) -> str:

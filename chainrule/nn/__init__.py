@@ -1,7 +1,7 @@
 """Neural-network building blocks, shaped like ``torch.nn``: ``cr.nn.Linear``, ``cr.nn.Conv2d``,
 ``cr.nn.CrossEntropyLoss``, ... The math of each layer lives in ``cr.nn.functional``."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
 from .conv import Conv1d, Conv2d, ConvTranspose2d
@@ -26,7 +26,7 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .sparse import Embedding
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Parameter", "Buffer",
+    "functional", "init", "parallel", "utils", "Module", "Parameter", "Buffer",
     "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten", "Unflatten",
     "Linear", "Bilinear", "Conv1d", "Conv2d", "ConvTranspose2d",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
