@@ -588,6 +588,10 @@ def main(argv: list[str] | None = None) -> int:
     except CLIError as e:
         print(f"{command}: error: {_one_line(e)}", file=sys.stderr)
         code = EXIT_USAGE
+    except BrokenPipeError:  # `chainrule list | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush is quiet too
+        return EXIT_DIVERGED
     from . import distributed
 
     if code and distributed.is_initialized() and distributed.world_size() > 1:

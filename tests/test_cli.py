@@ -319,3 +319,13 @@ def test_lr_find_refuses_models_with_their_own_loop(capsys):
     one_line_error(capsys, ["lr-find", "gan"], "gan trains with its own loop")
     one_line_error(capsys, ["lr-find", "mlp", "--start-lr", "1", "--end-lr", "0.1"],
                    "--start-lr 1 must be below --end-lr 0.1")  # fmt: skip
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    # `chainrule list | head -1`: the pipe closes after one line
+    done = subprocess.run(
+        f"{sys.executable} -m chainrule list | head -1",
+        shell=True, capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert done.stdout == "models:\n"
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
