@@ -19,27 +19,10 @@ import argparse
 import numpy as np
 import torch
 from harness import compare
+from workloads import cnn, mlp
 
 import chainrule as cr
 import chainrule.nn.functional as F
-
-
-def mlp(lib, sizes):
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(lib.nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(lib.nn.ReLU())
-    return lib.nn.Sequential(*layers)
-
-
-def cnn(lib):
-    nn = lib.nn
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
-    )  # fmt: skip
 
 
 def twin_steps(make, x, y, opt_name, lr):

@@ -75,6 +75,38 @@ def _mg_update(params, lr):
         p.null_grad()
 
 
+def _mg_train(make_params, loss_fn, lr):
+    """A factory whose step is ``loss_fn(params).backward()`` and an SGD update."""
+
+    def factory():
+        params = make_params()
+
+        def step():
+            loss = loss_fn(params)
+            loss.backward()
+            _mg_update(params, lr)
+            return loss
+
+        return step
+
+    return factory
+
+
+def _mg_infer(make_params, forward):
+    """A factory whose step is ``forward(params)`` with autodiff off."""
+
+    def factory():
+        params = make_params()
+
+        def step():
+            with mg.no_autodiff:
+                return forward(params)
+
+        return step
+
+    return factory
+
+
 def mygrad_op(a):
     def factory():
         x = mg.tensor(a.copy())
@@ -90,31 +122,15 @@ def mygrad_op(a):
 
 
 def mygrad_mlp(weights, x, y, lr):
-    def factory():
-        params = _mg_params(_linear_pairs(weights))
-
-        def step():
-            loss = softmax_crossentropy(_mg_mlp(x, params), y)
-            loss.backward()
-            _mg_update(params, lr)
-            return loss
-
-        return step
-
-    return factory
+    return _mg_train(
+        lambda: _mg_params(_linear_pairs(weights)),
+        lambda p: softmax_crossentropy(_mg_mlp(x, p), y),
+        lr,
+    )
 
 
 def mygrad_mlp_infer(weights, x):
-    def factory():
-        params = _mg_params(_linear_pairs(weights))
-
-        def step():
-            with mg.no_autodiff:
-                return _mg_mlp(x, params)
-
-        return step
-
-    return factory
+    return _mg_infer(lambda: _mg_params(_linear_pairs(weights)), lambda p: _mg_mlp(x, p))
 
 
 def _mg_cnn(x, p):
@@ -127,32 +143,21 @@ def _mg_cnn(x, p):
     return mg.matmul(h.reshape(x.shape[0], -1), W3) + b3
 
 
+def _cnn_params(weights):
+    """The two conv layers as they are, the linear one in (in, out) layout."""
+    return [w.copy() for w in weights[:4]] + _linear_pairs(weights[4:])
+
+
 def mygrad_cnn(weights, x, y, lr):
-    def factory():
-        params = _mg_params(weights[:4] + _linear_pairs(weights[4:]))
-
-        def step():
-            loss = softmax_crossentropy(_mg_cnn(x, params), y)
-            loss.backward()
-            _mg_update(params, lr)
-            return loss
-
-        return step
-
-    return factory
+    return _mg_train(
+        lambda: _mg_params(_cnn_params(weights)),
+        lambda p: softmax_crossentropy(_mg_cnn(x, p), y),
+        lr,
+    )
 
 
 def mygrad_cnn_infer(weights, x):
-    def factory():
-        params = _mg_params(weights[:4] + _linear_pairs(weights[4:]))
-
-        def step():
-            with mg.no_autodiff:
-                return _mg_cnn(x, params)
-
-        return step
-
-    return factory
+    return _mg_infer(lambda: _mg_params(_cnn_params(weights)), lambda p: _mg_cnn(x, p))
 
 
 def _rnn_params(kind, weights):
@@ -192,19 +197,11 @@ def _rnn_forward(kind, x, p, xp, sigmoid, cat_zeros):
 
 
 def mygrad_rnn(kind, weights, x, y, lr=0.05):
-    def factory():
-        params = _mg_params(_rnn_params(kind, weights))
+    def loss_fn(params):
+        out = _rnn_forward(kind, x, params, mg, mg_sigmoid, lambda s: np.zeros(s, np.float32))
+        return mg.mean((out - y) ** 2)
 
-        def step():
-            out = _rnn_forward(kind, x, params, mg, mg_sigmoid, lambda s: np.zeros(s, np.float32))
-            loss = mg.mean((out - y) ** 2)
-            loss.backward()
-            _mg_update(params, lr)
-            return loss
-
-        return step
-
-    return factory
+    return _mg_train(lambda: _mg_params(_rnn_params(kind, weights)), loss_fn, lr)
 
 
 def _mg_bce(logits, target_one):
@@ -257,6 +254,23 @@ def _ag_ce(z, y):
     return -anp.mean(logp[np.arange(len(y)), y])
 
 
+def _ag_train(make_params, loss_fn, lr):
+    """A factory whose step is ``value_and_grad(loss_fn)`` and an SGD update."""
+
+    def factory():
+        params = make_params()
+        f = value_and_grad(loss_fn)
+
+        def step():
+            loss, grads = f(params)
+            _sgd(params, grads, lr)
+            return loss
+
+        return step
+
+    return factory
+
+
 def autograd_op(a):
     def factory():
         x = a.copy()
@@ -271,18 +285,7 @@ def autograd_op(a):
 
 
 def autograd_mlp(weights, x, y, lr):
-    def factory():
-        params = _linear_pairs(weights)
-        f = value_and_grad(lambda ps: _ag_ce(_ag_mlp(x, ps), y))
-
-        def step():
-            loss, grads = f(params)
-            _sgd(params, grads, lr)
-            return loss
-
-        return step
-
-    return factory
+    return _ag_train(lambda: _linear_pairs(weights), lambda ps: _ag_ce(_ag_mlp(x, ps), y), lr)
 
 
 def autograd_mlp_infer(weights, x):
@@ -314,49 +317,26 @@ def _ag_cnn(x, p):
 
 
 def autograd_cnn(weights, x, y, lr):
-    def factory():
-        params = [w.copy() for w in weights[:4]] + _linear_pairs(weights[4:])
-        f = value_and_grad(lambda ps: _ag_ce(_ag_cnn(x, ps), y))
-
-        def step():
-            loss, grads = f(params)
-            _sgd(params, grads, lr)
-            return loss
-
-        return step
-
-    return factory
+    return _ag_train(lambda: _cnn_params(weights), lambda ps: _ag_ce(_ag_cnn(x, ps), y), lr)
 
 
 def autograd_cnn_infer(weights, x):
     def factory():
-        params = [w.copy() for w in weights[:4]] + _linear_pairs(weights[4:])
+        params = _cnn_params(weights)
         return lambda: _ag_cnn(x, params)
 
     return factory
 
 
 def autograd_rnn(kind, weights, x, y, lr=0.05):
-    def factory():
-        params = _rnn_params(kind, weights)
+    def sigmoid(t):
+        return 0.5 * anp.tanh(0.5 * t) + 0.5
 
-        def sigmoid(t):
-            return 0.5 * anp.tanh(0.5 * t) + 0.5
+    def loss_fn(ps):
+        out = _rnn_forward(kind, x, ps, anp, sigmoid, lambda s: np.zeros(s, np.float32))
+        return anp.mean((out - y) ** 2)
 
-        def loss_fn(ps):
-            out = _rnn_forward(kind, x, ps, anp, sigmoid, lambda s: np.zeros(s, np.float32))
-            return anp.mean((out - y) ** 2)
-
-        f = value_and_grad(loss_fn)
-
-        def step():
-            loss, grads = f(params)
-            _sgd(params, grads, lr)
-            return loss
-
-        return step
-
-    return factory
+    return _ag_train(lambda: _rnn_params(kind, weights), loss_fn, lr)
 
 
 def autograd_gan(wg, wd, real, z, lr=1e-3):

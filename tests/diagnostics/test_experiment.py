@@ -1,32 +1,13 @@
 """The depth experiment behind ``chainrule diagnose gradients``, and the command."""
 
-import math
-
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import diagnostics, nn
+from chainrule import diagnostics
 from chainrule.nn import functional as F
 
-
-def small_net(seed=0):
-    cr.manual_seed(seed)
-    return nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3))
-
-
-def batch(seed=0, n=8):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 5)).astype(np.float32)
-    y = rng.integers(0, 3, n)
-    return x, y
-
-
-def layer_norm(module) -> float:
-    """‖∇‖ of a module's own parameters, straight from .grad, in float64."""
-    return math.sqrt(
-        sum(float((p.grad.data.astype(np.float64) ** 2).sum()) for p in module.parameters())
-    )
+from .test_monitor import layer_norm
 
 
 # ---------------------------------------------------------------- the experiment
