@@ -216,6 +216,14 @@ def use_one_blas_thread() -> None:
         _blas.for_product(1, 1, 1)
 
 
+def use_all_blas_threads() -> None:
+    """Run the next matrix products on every OpenBLAS thread, however small they are (for a
+    sequential loop of them that leaves the second core idle otherwise: an LSTM's 50 steps of
+    (256, 73) @ (73, 32) take 18 µs each on two threads against 24 on one)."""
+    if _blas._set is not None:
+        _blas.for_product(1 << 40, 1, 1)
+
+
 def get_array_module(*args):
     """Return ``numpy`` or ``cupy``, whichever holds the arrays among ``args``."""
     if cupy is not None:

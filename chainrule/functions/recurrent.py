@@ -304,7 +304,7 @@ class LSTMLayer(_Recurrence):
         X = _np.empty((2 * H, B), dtype=dt)
         ig, fc = X[:H], X[H:]
         matmul, exp, tanh, divide, add = _np.matmul, _np.exp, _np.tanh, _np.divide, _np.add
-        backend.use_one_blas_thread()  # T small products: one thread is fastest
+        backend.use_all_blas_threads()  # the second core is idle otherwise
         with _np.errstate(over="ignore"):  # exp → inf gives σ = 0, as it should
             for t in range(T):
                 s = S[t]
@@ -349,14 +349,13 @@ class LSTMLayer(_Recurrence):
             gout = (gout[::-1] if self.reverse else gout).transpose(0, 2, 1)
             if M is not None:
                 gout = gout * M
-        # The loop runs from the last step back. With a second thread, the factors of the first
-        # half of the steps are formed on it meanwhile; and once the loop has passed the middle,
-        # the weight gradients of the second half are.
+        # The factors are bulk passes: the two halves of the steps on two threads.
         P = _np.empty((T, 5 * H, B), dtype=S.dtype)
         OdTC = _np.empty((T, H, B), dtype=S.dtype)
         mid = T // 2
         first = backend.run_async(_lstm_factors, S, TC, P, OdTC, 0, mid)
         _lstm_factors(S, TC, P, OdTC, mid, T)
+        first.result()
         P5 = P.reshape(T, 5, H, B)
         G = _np.empty_like(P)  # (∂o, ∂i, ∂f, ∂g pre-activations, f·∂c) of each step
         G5 = G.reshape(T, 5, H, B)
@@ -365,12 +364,8 @@ class LSTMLayer(_Recurrence):
         dh, dc = gy[T].T.copy(), gy[T + 1].T.copy()
         tmp = _np.empty_like(dh)
         matmul, multiply = _np.matmul, _np.multiply
-        backend.use_one_blas_thread()
-        second = None
+        backend.use_all_blas_threads()
         for t in range(T - 1, -1, -1):
-            if t == mid - 1:
-                first.result()
-                second = backend.run_async(_lstm_param_grads, G, Zx, Wi, mid, T)
             if gout is not None:
                 dh += gout[t]
             p5, g5 = P5[t], G5[t]
@@ -390,16 +385,12 @@ class LSTMLayer(_Recurrence):
                 multiply(p5[0], dhc, out=g5[0])
                 dh += matmul(WhT, G[t, :H4])
                 dc += g5[4]
-        first.result()  # (T = 1: the loop never reached the middle)
-        late = _lstm_param_grads(G, Zx, Wi, mid, T) if second is None else second.result()
-        parts = (_lstm_param_grads(G, Zx, Wi, 0, mid), late)
-        gW, gb = parts[0][0] + late[0], parts[0][1] + late[1]
+        G2 = G[:, :H4].transpose(1, 0, 2).reshape(H4, T * B)  # a copy: steps side by side
+        gW, gx = _lstm_param_grads(G2, Zx[:T], Wi)
+        gW, gb = gW[:, :-1], gW[:, -1]
         inv = self._rows(H, (1, 2, 3, 0))  # back to torch's gate order
-        gx = None
-        if needs[0]:
-            gx = _np.concatenate([part[2] for part in parts], axis=0)
-            if self.reverse:
-                gx = gx[::-1]
+        if gx is not None and self.reverse:
+            gx = gx[::-1]
         gW, gb = gW[inv], gb[inv]
         return (
             gx,
@@ -436,18 +427,14 @@ def _lstm_factors(S, TC, P, OdTC, lo, hi):
     OdTC *= R[:, :H]
 
 
-def _lstm_param_grads(G, Zx, Wi, lo, hi):
-    """The weight and bias gradients (internal gate order) from steps lo..hi−1 of a fused LSTM,
-    and the input gradient of those steps ((hi − lo, B, in); None without ``Wi``)."""
-    n, B = hi - lo, G.shape[2]
-    H4 = G.shape[1] * 4 // 5
-    G2 = G[lo:hi, :H4].transpose(1, 0, 2).reshape(H4, n * B)  # a copy: steps side by side
-    K = Zx.shape[1] - 1
-    Zs = Zx[lo:hi, :K].transpose(1, 0, 2).reshape(K, n * B)
-    gW = _mm(G2, Zs.T)  # [∂W_hh | ∂W_ih]
-    gb = G2.sum(axis=1)
-    gx = None if Wi is None else _mm(Wi.T, G2).reshape(Wi.shape[1], n, B).transpose(1, 2, 0)
-    return gW, gb, gx
+def _lstm_param_grads(G2, Zx, Wi):
+    """[∂W_hh | ∂W_ih | ∂b] (internal gate order) of a fused LSTM from G2 (4H, T·B), the
+    pre-activation gradients of all steps side by side, and Zx (T, K, B), each step's
+    [h_t; x_t; 1]; and the input gradient (T, B, in) (None without ``Wi``)."""
+    T, K, B = Zx.shape
+    gW = backend.matmul(G2, Zx.transpose(1, 0, 2).reshape(K, T * B).T)
+    gx = None if Wi is None else backend.matmul(Wi.T, G2).reshape(-1, T, B).transpose(1, 2, 0)
+    return gW, gx
 
 
 class GRULayer(_Recurrence):
