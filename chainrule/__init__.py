@@ -10,6 +10,7 @@ x.grad                   # tensor([2., 4., 6.])
 from . import (
     autograd,
     backend,
+    cuda,
     data,
     datasets,
     diagnostics,
@@ -22,6 +23,7 @@ from . import (
 )
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
+    Device,
     bool_,
     float16,
     float32,
@@ -36,6 +38,7 @@ from .backend import (
     set_num_threads,
     uint8,
 )
+from .backend import Device as device
 from .creation import (
     arange,
     as_tensor,

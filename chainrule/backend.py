@@ -1,17 +1,20 @@
 """The array backend seam: the only module that imports NumPy (or CuPy) for math.
 
 Every op body asks ``get_array_module(x)`` for ``xp`` and writes its math with it, so one
-body serves NumPy on the CPU and, later, CuPy on a GPU.
+body serves NumPy on the CPU and CuPy on a GPU. What the two do differently lives here:
+devices and copies between them (``Device``, ``device_of``, ``to_device``), scatter-add
+(``scatter_add``), matrix products (BLAS threads on the CPU), and the random generators.
 """
 
 from __future__ import annotations
 
 import numpy
 
-try:  # CuPy is optional; nothing here needs it.
+try:  # CuPy is optional: only a tensor moved to a GPU needs it.
     import cupy  # type: ignore
+    import cupyx  # type: ignore
 except Exception:  # pragma: no cover - no GPU on CI
-    cupy = None
+    cupy = cupyx = None
 
 np = numpy
 ndarray = numpy.ndarray
@@ -136,7 +139,9 @@ def matmul(a, b, single_thread: bool = False, out=None):
         else:
             m = a.size // a.shape[-1] if a.ndim > 2 else a.shape[0]
             _blas.for_product(m, a.shape[-1], b.shape[-1])
-    return a @ b if out is None else numpy.matmul(a, b, out=out)
+    if out is None:
+        return a @ b
+    return (numpy if type(a) is numpy.ndarray else get_array_module(a)).matmul(a, b, out=out)
 
 
 def get_num_threads() -> int:
@@ -240,6 +245,10 @@ def is_array(x) -> bool:
     return isinstance(x, numpy.ndarray) or (cupy is not None and isinstance(x, cupy.ndarray))
 
 
+def is_gpu_array(x) -> bool:
+    return cupy is not None and isinstance(x, cupy.ndarray)
+
+
 def is_floating(dtype) -> bool:
     return numpy.issubdtype(dtype, numpy.floating)
 
@@ -284,16 +293,203 @@ def asarray(data, dtype=None):
     return arr
 
 
+# ---------------------------------------------------------------- devices
+GPU_HINT = (
+    "chainrule runs on NVIDIA GPUs through CuPy: install the wheel for your CUDA version, "
+    "`pip install chainrule[gpu]` (CUDA 12, cupy-cuda12x) or `pip install cupy-cuda11x`"
+)
+
+
+class Device:
+    """Where a tensor's data lives, as ``torch.device``: ``device("cpu")`` (NumPy arrays) or
+    ``device("cuda:1")`` / ``device("cuda", 1)`` (CuPy arrays on GPU 1)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):  # noqa: A002
+        if isinstance(type, Device):
+            type, index = type.type, type.index if index is None else index  # noqa: A001
+        elif isinstance(type, int) and not isinstance(type, bool):
+            type, index = "cuda", type  # noqa: A001 (torch: device(0) is cuda:0)
+        elif not isinstance(type, str):
+            raise TypeError(f"device: expected a string like 'cpu' or 'cuda:0', got {type!r}")
+        name = type
+        if ":" in type:
+            type, _, number = type.partition(":")  # noqa: A001
+            if index is not None or not number.isdigit():
+                raise ValueError(f"device: invalid device string {name!r}")
+            index = int(number)
+        if type not in ("cpu", "cuda"):
+            raise ValueError(
+                f"device: unknown device type {type!r} in {name!r}; use 'cpu' or 'cuda'"
+            )
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise ValueError(f"device: index must be a non-negative int, got {index!r}")
+        self.type, self.index = type, index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = Device(other)
+            except (TypeError, ValueError):
+                return False
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+CPU = Device("cpu")
+
+
+def as_device(spec) -> Device | None:
+    """A user's device (``"cuda:0"``, ``Device``, an int, None) as a ``Device`` (or None)."""
+    return spec if spec is None or isinstance(spec, Device) else Device(spec)
+
+
+def device_of(a) -> Device:
+    """The device holding array ``a``: the CPU for NumPy arrays, ``cuda:N`` for CuPy's."""
+    if cupy is not None and isinstance(a, cupy.ndarray):
+        return Device("cuda", a.device.id)
+    return CPU
+
+
+def cuda_available() -> bool:
+    """Whether CuPy is installed and sees at least one GPU (``cr.cuda.is_available()``)."""
+    return cuda_device_count() > 0
+
+
+def cuda_device_count() -> int:
+    if cupy is None:
+        return 0
+    try:
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:  # CuPy without a driver or a GPU raises CUDARuntimeError
+        return 0
+
+
+def require_cuda(what: str = "cuda") -> None:
+    """Raise a one-line error saying how to get CUDA, unless a GPU is usable."""
+    if cupy is None:
+        raise RuntimeError(f"{what}: CuPy is not installed; {GPU_HINT}")
+    if not cuda_available():
+        raise RuntimeError(f"{what}: CuPy is installed but finds no CUDA GPU or driver")
+
+
+def module_for(device) -> object:
+    """The array module of ``device``: numpy for the CPU, cupy for a GPU."""
+    if as_device(device).type == "cpu":
+        return numpy
+    require_cuda(str(device))
+    return cupy
+
+
+def to_device(a, device):
+    """``a`` on ``device``: the same array if it is there already, else a copy there."""
+    device = as_device(device)
+    if device.type == "cpu":
+        if cupy is not None and isinstance(a, cupy.ndarray):
+            return cupy.asnumpy(a)
+        return a
+    require_cuda(str(device))
+    index = cupy.cuda.Device().id if device.index is None else device.index
+    if isinstance(a, cupy.ndarray) and a.device.id == index:
+        return a
+    with cupy.cuda.Device(index):
+        return cupy.array(a) if isinstance(a, cupy.ndarray) else cupy.asarray(a)
+
+
+def on_device(a, device) -> bool:
+    """Whether array ``a`` is on ``device`` (``"cuda"`` without an index: the current GPU)."""
+    device = as_device(device)
+    if device.type == "cpu":
+        return cupy is None or not isinstance(a, cupy.ndarray)
+    if cupy is None or not isinstance(a, cupy.ndarray):
+        return False
+    return a.device.id == (cupy.cuda.Device().id if device.index is None else device.index)
+
+
+def to_host(a):
+    """``a`` as a NumPy array (a copy for a GPU array, ``a`` itself for a NumPy one)."""
+    return cupy.asnumpy(a) if cupy is not None and isinstance(a, cupy.ndarray) else a
+
+
+def synchronize(device=None) -> None:
+    """Wait for the GPU's queued work to finish (``cr.cuda.synchronize()``)."""
+    require_cuda("cuda.synchronize")
+    device = as_device(device)
+    with cupy.cuda.Device(None if device is None else device.index):
+        cupy.cuda.Device().synchronize()
+
+
+def scatter_add(a, index, values) -> None:
+    """``a[index] += values`` in place, adding every repeated index: ``numpy.add.at`` on the
+    CPU, ``cupyx.scatter_add`` on a GPU."""
+    if type(a) is numpy.ndarray:
+        numpy.add.at(a, index, values)
+    else:
+        cupyx.scatter_add(a, index, values)
+
+
 # ---------------------------------------------------------------- random numbers
 _rng = numpy.random.default_rng()
 
 
 def manual_seed(seed: int):
-    """Seed chainrule's global random generator (``cr.manual_seed``)."""
+    """Seed chainrule's random generators, the CPU's and, where CuPy is loaded, the GPU's
+    (``cr.manual_seed``)."""
     global _rng
     _rng = numpy.random.default_rng(int(seed))
+    _gpu_rng[0] = None
+    _gpu_seed[0] = int(seed)
+    if cuda_available():
+        cupy.random.seed(int(seed))
     return _rng
 
 
-def rng():
-    return _rng
+def rng(xp=None):
+    """The random generator for arrays of module ``xp`` (default NumPy's). Both have
+    ``random``, ``standard_normal``, ``uniform``, ``normal``, ``integers`` and ``permutation``,
+    with NumPy's ``Generator`` signatures."""
+    if xp is None or xp is numpy:
+        return _rng
+    if _gpu_rng[0] is None:
+        _gpu_rng[0] = _GpuDraws(_gpu_seed[0])
+    return _gpu_rng[0]
+
+
+_gpu_rng: list = [None]
+_gpu_seed: list = [None]
+
+
+class _GpuDraws:
+    """NumPy ``Generator``'s drawing methods, drawn on the current GPU by CuPy's generator."""
+
+    def __init__(self, seed):
+        self._g = cupy.random.default_rng(seed)
+
+    def random(self, size=None, dtype=float64):
+        return self._g.random(size, dtype=dtype)
+
+    def standard_normal(self, size=None, dtype=float64):
+        return self._g.standard_normal(size, dtype=dtype)
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return low + (high - low) * self._g.random(size)
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return loc + scale * self._g.standard_normal(size)
+
+    def integers(self, low, high=None, size=None):
+        return self._g.integers(low, high, size)
+
+    def permutation(self, n):
+        return cupy.random.permutation(n)  # CuPy's legacy generator, seeded by manual_seed

@@ -17,7 +17,14 @@ def _size(size):
     return size
 
 
-def _make(data, requires_grad):
+def _xp(device):
+    """The array module that makes arrays on ``device`` (None: the CPU)."""
+    return np if device is None else backend.module_for(device)
+
+
+def _make(data, requires_grad, device=None):
+    if device is not None:
+        data = backend.to_device(data, device)
     t = _wrap(data, None)
     if requires_grad:
         t.requires_grad_(True)
@@ -35,24 +42,29 @@ def _random_float(dtype, op):
     return dtype
 
 
-def tensor(data, dtype=None, requires_grad=False) -> Tensor:
-    """A new leaf tensor holding a copy of ``data`` (lists, scalars, arrays, tensors).
+def tensor(data, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (lists, scalars, arrays, tensors), on
+    ``device`` (default: where ``data`` is; the CPU for Python data).
 
     Python floats become float32 and ints int64, as in torch.
     """
     if isinstance(data, Tensor):
         data = data.data
     arr = backend.asarray(data, dtype)
-    if backend.is_array(data) and arr is data:
+    if (
+        backend.is_array(data)
+        and arr is data
+        and (device is None or backend.on_device(arr, device))
+    ):
         arr = arr.copy()
-    return _make(arr, requires_grad)
+    return _make(arr, requires_grad, device)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
-    """Like ``tensor`` but shares memory with an ndarray of the right dtype."""
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with an array of the right dtype and device."""
     if isinstance(data, Tensor):
-        return data if dtype is None else data.to(dtype)
-    return _make(backend.asarray(data, dtype), False)
+        return data.to(device=device, dtype=dtype)
+    return _make(backend.asarray(data, dtype), False, device)
 
 
 def from_numpy(a) -> Tensor:
@@ -60,19 +72,19 @@ def from_numpy(a) -> Tensor:
     return _make(a, False)
 
 
-def zeros(*size, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.zeros(_size(size), _float(dtype)), requires_grad)
+def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _make(_xp(device).zeros(_size(size), _float(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.ones(_size(size), _float(dtype)), requires_grad)
+def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _make(_xp(device).ones(_size(size), _float(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.empty(_size(size), _float(dtype)), requires_grad)
+def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _make(_xp(device).empty(_size(size), _float(dtype)), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (its dtype inferred from the value)."""
     if dtype is None:
         dtype = (
@@ -82,26 +94,39 @@ def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
             if isinstance(fill_value, int)
             else backend.DEFAULT_FLOAT
         )
-    return _make(np.full(_size((size,)), fill_value, backend.as_dtype(dtype)), requires_grad)
+    data = _xp(device).full(_size((size,)), fill_value, backend.as_dtype(dtype))
+    return _make(data, requires_grad, device)
 
 
-def zeros_like(t, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.zeros(t.shape, backend.as_dtype(dtype) or t.dtype), requires_grad)
+def _like(t, device):
+    """``device`` for a ``*_like`` constructor: the given one, else ``t``'s."""
+    return t.device if device is None and isinstance(t, Tensor) else device
 
 
-def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.ones(t.shape, backend.as_dtype(dtype) or t.dtype), requires_grad)
+def zeros_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return zeros(
+        t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=_like(t, device)
+    )
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.full(t.shape, fill_value, backend.as_dtype(dtype) or t.dtype), requires_grad)
+def ones_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return ones(
+        t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=_like(t, device)
+    )
 
 
-def empty_like(t, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.empty(t.shape, backend.as_dtype(dtype) or t.dtype), requires_grad)
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    dtype, device = dtype or t.dtype, _like(t, device)
+    return full(t.shape, fill_value, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
+def empty_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return empty(
+        t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=_like(t, device)
+    )
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 if all are ints."""
     if end is None:
         start, end = 0, start
@@ -110,33 +135,37 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
     if dtype is None:
         ints = all(isinstance(v, int) for v in (start, end, step))
         dtype = backend.DEFAULT_INT if ints else backend.DEFAULT_FLOAT
-    return _make(np.arange(start, end, step).astype(backend.as_dtype(dtype)), requires_grad)
+    data = _xp(device).arange(start, end, step).astype(backend.as_dtype(dtype))
+    return _make(data, requires_grad, device)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
-    return _make(np.linspace(start, end, int(steps)).astype(_float(dtype)), requires_grad)
+    data = _xp(device).linspace(start, end, int(steps)).astype(_float(dtype))
+    return _make(data, requires_grad, device)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _make(_xp(device).eye(n, m, dtype=_float(dtype)), requires_grad, device)
 
 
-def rand(*size, dtype=None, requires_grad=False) -> Tensor:
-    """Uniform on [0, 1)."""
+def rand(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Uniform on [0, 1), drawn by ``device``'s generator."""
     dtype = _random_float(dtype, "rand")
-    return _make(backend.rng().random(_size(size)).astype(dtype), requires_grad)
+    data = backend.rng(_xp(device)).random(_size(size)).astype(dtype)
+    return _make(data, requires_grad, device)
 
 
-def randn(*size, dtype=None, requires_grad=False) -> Tensor:
-    """Standard normal."""
+def randn(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Standard normal, drawn by ``device``'s generator."""
     dtype = _random_float(dtype, "randn")
-    return _make(backend.rng().standard_normal(_size(size)).astype(dtype), requires_grad)
+    data = backend.rng(_xp(device)).standard_normal(_size(size)).astype(dtype)
+    return _make(data, requires_grad, device)
 
 
-def randint(low, high=None, size=None, dtype=None) -> Tensor:
+def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
     """Integers uniform in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
@@ -147,16 +176,20 @@ def randint(low, high=None, size=None, dtype=None) -> Tensor:
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     dtype = backend.as_dtype(dtype) or backend.DEFAULT_INT
-    return _make(backend.rng().integers(low, high, _size((size,))).astype(dtype), False)
+    data = backend.rng(_xp(device)).integers(low, high, _size((size,))).astype(dtype)
+    return _make(data, False, device)
 
 
-def randn_like(t, dtype=None, requires_grad=False) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def randn_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    device = _like(t, device)
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
 
 
-def rand_like(t, dtype=None, requires_grad=False) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def rand_like(t, dtype=None, requires_grad=False, device=None) -> Tensor:
+    device = _like(t, device)
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
 
 
-def randperm(n, dtype=None) -> Tensor:
-    return _make(backend.rng().permutation(n).astype(backend.as_dtype(dtype) or "int64"), False)
+def randperm(n, dtype=None, device=None) -> Tensor:
+    data = backend.rng(_xp(device)).permutation(n).astype(backend.as_dtype(dtype) or "int64")
+    return _make(data, False, device)

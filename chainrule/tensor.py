@@ -133,8 +133,13 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu" if backend.get_array_module(self.data) is backend.np else "cuda"
+    def device(self) -> backend.Device:
+        """``device(type='cpu')``, or ``device(type='cuda', index=N)`` for a tensor on GPU N."""
+        return backend.device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return backend.is_gpu_array(self.data)
 
     def dim(self) -> int:
         return self.data.ndim
@@ -152,16 +157,17 @@ class Tensor:
         return self.data.itemsize
 
     def numpy(self):
-        """The ndarray (shared memory). Raises if the tensor requires grad, as torch does."""
+        """The NumPy array: shared memory on the CPU, a copy to the host from a GPU. Raises if
+        the tensor requires grad, as torch does."""
         if self._requires_grad:
             raise RuntimeError(
                 "numpy: can't call numpy() on a tensor that requires grad; "
                 "use tensor.detach().numpy()"
             )
-        return self.data
+        return backend.to_host(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        a = self.data
+        a = backend.to_host(self.data)
         return a if dtype is None else a.astype(dtype)
 
     def item(self):
@@ -214,10 +220,9 @@ class Tensor:
         return format(repr(self), spec)
 
     def __repr__(self) -> str:
-        xp = backend.get_array_module(self.data)
-        a = self.data if xp is backend.np else xp.asnumpy(self.data)
+        a = backend.to_host(self.data)
         body = backend.np.array2string(a, separator=", ", prefix="tensor(", precision=4)
-        extra = []
+        extra = [] if a is self.data else [f"device='{self.device}'"]
         if self.dtype not in (backend.float32, backend.int64, backend.bool_) or (
             a.size == 0 and self.dtype != backend.float32
         ):
@@ -230,24 +235,31 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversions
     def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)`` casts (differentiably); ``to('cpu')`` or ``to(other)`` likewise."""
-        dtype = kwargs.get("dtype")
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)`` (its device and
+        dtype): a copy on that device and/or cast to that dtype, both differentiable; the
+        tensor itself when it is already there and of that dtype, as in torch."""
+        dtype, device = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
             if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda"):
-                if a.startswith("cuda"):
-                    raise RuntimeError("to: the CUDA backend is not available in this build")
+                dtype, device = a.dtype, a.device
+            elif _is_device(a):
+                device = a
             else:
                 dtype = a
+        t = self
+        if device is not None and not backend.on_device(t.data, device):
+            if t._requires_grad:
+                t = _A.ToDevice(backend.as_device(device))(t)
+            else:
+                t = _wrap(backend.to_device(t.data, device), None)
         if dtype is None:
-            return self
+            return t
         dtype = backend.as_dtype(dtype)
-        if dtype == self.dtype:
-            return self
-        if self._requires_grad and dtype.kind == "f":
-            return _A.Cast(dtype)(self)
-        return _wrap(self.data.astype(dtype), None)
+        if dtype == t.dtype:
+            return t
+        if t._requires_grad and dtype.kind == "f":
+            return _A.Cast(dtype)(t)
+        return _wrap(t.data.astype(dtype), None)
 
     astype = to
 
@@ -273,7 +285,12 @@ class Tensor:
         return str(self.dtype) if dtype is None else self.to(dtype)
 
     def cpu(self) -> Tensor:
-        return self
+        """This tensor on the CPU (itself if it is there)."""
+        return self.to(backend.CPU)
+
+    def cuda(self, device=None) -> Tensor:
+        """This tensor on GPU ``device`` (an index or ``"cuda:N"``; default the current one)."""
+        return self.to(_cuda_device(device))
 
     def contiguous(self) -> Tensor:
         return self
@@ -790,3 +807,21 @@ from .functions import indexing as _I  # noqa: E402
 from .functions import linalg as _L  # noqa: E402
 from .functions import reduction as _R  # noqa: E402
 from .functions import shape as _S  # noqa: E402
+
+
+def _is_device(a) -> bool:
+    """Whether a ``to()`` argument names a device (not a dtype)."""
+    if isinstance(a, backend.Device):
+        return True
+    if isinstance(a, str):
+        return a.split(":")[0] in ("cpu", "cuda")
+    return isinstance(a, int) and not isinstance(a, bool)
+
+
+def _cuda_device(device):
+    if device is None:
+        return backend.Device("cuda")
+    device = backend.as_device(device)
+    if device.type != "cuda":
+        raise ValueError(f"cuda: expected a CUDA device, got {device}")
+    return device

@@ -14,3 +14,41 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 # torch is only the oracle here; its thread pool makes tiny ops slow on 2 cores.
 torch.set_num_threads(1)
+
+
+# ---------------------------------------------------------------- devices
+import fakecupy  # noqa: E402
+import pytest  # noqa: E402
+
+from chainrule import backend  # noqa: E402
+
+REAL_GPU = backend.cupy is not None and backend.cuda_available()
+"""Whether this machine has CuPy and a GPU. Without one, "cuda" tests run on ``fakecupy``, a
+test double that refuses what CuPy refuses (mixing host and device arrays, implicit
+conversion to NumPy); ``CHAINRULE_REQUIRE_GPU=1`` (``make gpu-check``) skips them instead."""
+
+
+def use_gpu(monkeypatch) -> str:
+    """Make ``"cuda"`` usable in this test: the real GPU ("real"), else the double ("fake")."""
+    if REAL_GPU:
+        return "real"
+    if os.environ.get("CHAINRULE_REQUIRE_GPU") == "1":
+        pytest.skip("no CUDA GPU here (CHAINRULE_REQUIRE_GPU=1 skips the CuPy test double)")
+    monkeypatch.setattr(backend, "cupy", fakecupy)
+    monkeypatch.setattr(backend, "cupyx", fakecupy.cupyx)
+    monkeypatch.setattr(backend, "_gpu_rng", [None])
+    return "fake"
+
+
+@pytest.fixture
+def gpu(monkeypatch):
+    """A test that needs ``"cuda"``: the real GPU where there is one, else the double."""
+    return use_gpu(monkeypatch)
+
+
+@pytest.fixture(params=["cpu", "cuda"])
+def device(request, monkeypatch):
+    """Run the test once per device: ``"cpu"``, and ``"cuda"`` (real GPU or the double)."""
+    if request.param == "cuda":
+        use_gpu(monkeypatch)
+    return request.param

@@ -72,25 +72,29 @@ class Function:
         two-input cases spelled out.
         """
         n = len(inputs)
-        if n == 1:
-            x = inputs[0]
-            y = self.forward(x.data)
-            needs = _ONE if x._requires_grad else None
-        elif n == 2:
-            a, b = inputs
-            ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-            y = self.forward(a.data if ta else a, b.data if tb else b)
-            ra, rb = ta and a._requires_grad, tb and b._requires_grad
-            needs = (ra, rb) if ra or rb else None
-        else:
-            datas, flags = [], []
-            for x in inputs:
-                t = isinstance(x, Tensor)
-                datas.append(x.data if t else x)
-                flags.append(t and x._requires_grad)
-            y = self.forward(*datas)
-            needs = tuple(flags) if True in flags else None
-        if type(y) is not _ndarray:  # NumPy returns scalars from 0-d math
+        try:
+            if n == 1:
+                x = inputs[0]
+                y = self.forward(x.data)
+                needs = _ONE if x._requires_grad else None
+            elif n == 2:
+                a, b = inputs
+                ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+                y = self.forward(a.data if ta else a, b.data if tb else b)
+                ra, rb = ta and a._requires_grad, tb and b._requires_grad
+                needs = (ra, rb) if ra or rb else None
+            else:
+                datas, flags = [], []
+                for x in inputs:
+                    t = isinstance(x, Tensor)
+                    datas.append(x.data if t else x)
+                    flags.append(t and x._requires_grad)
+                y = self.forward(*datas)
+                needs = tuple(flags) if True in flags else None
+        except (TypeError, ValueError) as e:  # NumPy and CuPy arrays don't mix: say so
+            _check_one_device(self.name, inputs, e)
+            raise
+        if type(y) is not _ndarray and not backend.is_gpu_array(y):  # NumPy: 0-d math → scalar
             y0, y = y, backend.get_array_module(y).asarray(y)
             if self.saved:
                 self.saved = tuple([y if s is y0 else s for s in self.saved])
@@ -179,3 +183,18 @@ class Function:
 
 
 from ..tensor import Tensor, _wrap  # noqa: E402  (tensor.py imports the ops, which need us)
+
+
+def _check_one_device(op: str, inputs, error: Exception) -> None:
+    """Raise a clear error, naming both devices, when an op's inputs live on different ones."""
+    devices = []
+    for x in inputs:
+        if isinstance(x, Tensor) or backend.is_array(x):
+            d = backend.device_of(x.data if isinstance(x, Tensor) else x)
+            if d not in devices:
+                devices.append(d)
+    if len(devices) > 1:
+        raise RuntimeError(
+            f"{op}: expected all tensors on the same device, but found {devices[0]} and "
+            f"{devices[1]}; move them with .to(device) first"
+        ) from error

@@ -542,6 +542,22 @@ class Cast(Function):
         return gy.astype(self.in_dtype)
 
 
+class ToDevice(Function):
+    """A copy to another device (``Tensor.to("cuda")``); the gradient is copied back."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, x):
+        self.in_device = backend.device_of(x)
+        return backend.to_device(x, self.device)
+
+    def backward(self, gy):
+        if isinstance(gy, Tensor):
+            return gy.to(self.in_device)
+        return backend.to_device(gy, self.in_device)
+
+
 # ------------------------------------------------------------------ generic helpers for backward
 def _exp(x):
     return Exp()(x) if isinstance(x, Tensor) else get_array_module(x).exp(x)

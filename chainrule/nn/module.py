@@ -9,7 +9,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import backend
 from ..autograd.function import bump_version
-from ..tensor import Tensor
+from ..tensor import Tensor, _cuda_device, _is_device
 from .parameter import Buffer, Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -244,21 +244,32 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """Cast floating parameters and buffers to a dtype (``to(cr.float64)``)."""
-        dtype = kwargs.get("dtype")
+        """Move parameters and buffers to a device and/or cast the floating ones to a dtype,
+        in place (the Parameter objects stay the same, so an optimizer made before still holds
+        them): ``to("cuda")``, ``to(cr.float64)``, ``to("cuda:0", cr.float64)``."""
+        dtype, device = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
-            if not isinstance(a, str):
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif _is_device(a):
+                device = a
+            else:
                 dtype = a
-        if dtype is None:
-            return self
         dtype = backend.as_dtype(dtype)
+        if device is not None:
+            device = backend.as_device(device)
+            backend.module_for(device)  # a clear error now if there is no GPU
         for m in self.modules():
             for t in list(m._parameters.values()) + list(m._buffers.values()):
-                if t is not None and t.dtype.kind == "f":
-                    t.data = t.data.astype(dtype)
+                if t is not None:
+                    t.data = _moved(t.data, device, dtype)
                     if t.grad is not None:
-                        t.grad = Tensor(t.grad.data.astype(dtype))
+                        t.grad = Tensor(_moved(t.grad.data, device, dtype))
         return self
+
+    def cuda(self, device=None) -> Module:
+        """Move every parameter and buffer to GPU ``device`` (default the current one)."""
+        return self.to(_cuda_device(device))
 
     def double(self) -> Module:
         return self.to(backend.float64)
@@ -267,7 +278,8 @@ class Module:
         return self.to(backend.float32)
 
     def cpu(self) -> Module:
-        return self
+        """Move every parameter and buffer to the CPU."""
+        return self.to(backend.CPU)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -356,3 +368,12 @@ def _as_array(v):
     if hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
         return v.detach().cpu().numpy()
     return backend.np.asarray(v)
+
+
+def _moved(a, device, dtype):
+    """Array ``a`` on ``device`` and, if floating, cast to ``dtype`` (either may be None)."""
+    if device is not None:
+        a = backend.to_device(a, device)
+    if dtype is not None and a.dtype.kind == "f" and a.dtype != dtype:
+        a = a.astype(dtype)
+    return a
