@@ -73,6 +73,11 @@ def _parser() -> _Parser:
     t.add_argument("--early-stopping", type=_pos_int, metavar="PATIENCE")
     t.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
     t.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu (default), cuda or cuda:N: train on that GPU (needs CuPy: chainrule[gpu])",
+    )
+    t.add_argument(
         "--check-gradients",
         action="store_true",
         help="first check every parameter's gradient against finite differences; stop if one "
@@ -305,6 +310,46 @@ def _train_config(args) -> dict:
     return cfg
 
 
+def _train_device(spec: str, model: str, custom_loop: bool):
+    """``--device`` as a Device, checked: a known device, CuPy and a GPU for "cuda", and a
+    model whose loop moves batches there."""
+    from . import backend
+
+    try:
+        device = backend.as_device(spec)
+    except (TypeError, ValueError) as e:
+        raise CLIError(f"--device: {_one_line(e)}") from None
+    if device.type == "cpu":
+        return device
+    try:
+        backend.module_for(device)
+    except RuntimeError as e:  # no CuPy, or no GPU: the message says how to install CuPy
+        raise CLIError(f"--device {spec}: {_one_line(e)}") from None
+    if device.index is None:
+        device = backend.Device("cuda", backend.cupy.cuda.Device().id)
+    if device.index >= backend.cuda_device_count():
+        raise CLIError(
+            f"--device {spec}: there is no GPU {device.index}; this machine has "
+            f"{backend.cuda_device_count()} (cuda:0 to cuda:{backend.cuda_device_count() - 1})"
+        )
+    if custom_loop:
+        raise CLIError(
+            f"--device {spec}: model {model} trains with its own loop, which runs on the CPU "
+            "only; train it without --device, or train a model that `fit` trains on the GPU "
+            "(mlp, cnn, logreg, lstm, ...)"
+        )
+    return device
+
+
+def _describe(device) -> str:
+    """``cpu``, or ``cuda:0 (NVIDIA H200)``."""
+    if device.type == "cpu":
+        return "cpu"
+    from . import cuda
+
+    return f"{device} ({cuda.get_device_name(device.index)})"
+
+
 def cmd_train(args) -> int:
     from . import distributed, train
 
@@ -321,6 +366,9 @@ def cmd_train(args) -> int:
             f"model {cfg['model']} trains with its own loop, which is not data-parallel; under "
             "mpiexec train a model that `fit` trains (mlp, cnn, logreg, ...)"
         )
+    device = _train_device(args.device, cfg["model"], hasattr(mod, "fit"))
+    if world == 1 or distributed.rank() == 0:
+        print(f"device: {_describe(device)}", flush=True)
     splits = _splits(mod, cfg)
     out = _writable_dir(cfg.pop("out"))
     model = _build(mod, cfg, splits.info)
@@ -354,6 +402,7 @@ def cmd_train(args) -> int:
             resume=args.resume,
             progress=not args.quiet,
             config=extra,
+            device=device,
         )
     except train.TrainingDiverged as e:
         print(f"chainrule train: {_one_line(e)}", file=sys.stderr)

@@ -9,6 +9,10 @@ A file holds every tensor as a named array (safetensors), and the structure arou
 ``safetensors.torch.load_file`` reads it into torch, and a file written by
 ``safetensors.torch.save_file`` loads here as a dict of Tensors.
 
+Devices: ``save`` writes host arrays, so a file saved from a GPU is byte for byte the file the
+same values make on the CPU, and it loads anywhere. ``load`` puts tensors on the CPU unless
+``map_location`` says otherwise (``"cuda"``, a dict, a callable), as torch's argument does.
+
 Writes go to a temporary file beside the target, are flushed to disk, then renamed onto it: a
 crash mid-save leaves the previous checkpoint whole. Loads verify a checksum of every tensor, so
 a truncated or corrupted file raises ``CheckpointError`` instead of loading partly.
@@ -51,14 +55,12 @@ def _safetensors_numpy():
 
 
 def _encode(obj, path: str, arrays: dict):
-    if isinstance(obj, (Tensor, backend.np.ndarray)):
+    if isinstance(obj, Tensor) or backend.is_array(obj):
         name = path or "tensor"
         while name in arrays:  # a dotted path can repeat: {"a.b": x, "a": {"b": y}}
             name += "'"
         data = obj.data if isinstance(obj, Tensor) else obj
-        if backend.get_array_module(data) is not backend.np:
-            data = data.get()  # a CuPy array: store its host copy
-        arrays[name] = _contiguous(data)
+        arrays[name] = _contiguous(backend.to_host(data))  # a GPU array: its host copy
         return {"T" if isinstance(obj, Tensor) else "A": name}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
@@ -85,20 +87,21 @@ def _encode(obj, path: str, arrays: dict):
     )
 
 
-def _decode(node, arrays: dict):
+def _decode(node, arrays: dict, tensors):
+    """The saved structure rebuilt; each Tensor made is also recorded in ``tensors`` by name."""
     if isinstance(node, list):
-        return [_decode(v, arrays) for v in node]
+        return [_decode(v, arrays, tensors) for v in node]
     if not isinstance(node, dict):
         return node
     ((kind, value),) = node.items()
     if kind == "T":
-        return _wrap(arrays[value], None)
+        return tensors.setdefault(value, _wrap(arrays[value], None))
     if kind == "A":
         return arrays[value]
     if kind == "U":
-        return tuple(_decode(v, arrays) for v in value)
+        return tuple(_decode(v, arrays, tensors) for v in value)
     if kind == "D":
-        return {k: _decode(v, arrays) for k, v in value}
+        return {k: _decode(v, arrays, tensors) for k, v in value}
     raise ValueError(f"unknown structure marker {kind!r}")
 
 
@@ -199,14 +202,59 @@ def _read_header(payload: bytes, where: str) -> dict:
     return header
 
 
-def load(f):
+def _placer(map_location):
+    """The function that moves one loaded (CPU) Tensor where ``map_location`` says."""
+    if map_location is None:
+        return lambda t: t
+    if isinstance(map_location, (str, backend.Device)):
+        device = backend.as_device(map_location)
+        backend.module_for(device)  # no CuPy or no GPU: say so before reading the file
+        return lambda t: t.to(device)
+    if isinstance(map_location, dict):
+        targets = {str(backend.as_device(k)): backend.as_device(v) for k, v in map_location.items()}
+        device = targets.get("cpu")
+        return (lambda t: t) if device is None else (lambda t: t.to(device))
+    if callable(map_location):
+
+        def place(t):
+            moved = map_location(t, "cpu")
+            if moved is None:
+                return t
+            if not isinstance(moved, Tensor):
+                raise TypeError(
+                    f"load: map_location returned a {type(moved).__name__}; it must return "
+                    f"a Tensor (or None to keep the tensor on the CPU)"
+                )
+            return moved
+
+        return place
+    raise TypeError(
+        f"load: map_location must be None, a device ('cpu', 'cuda', 'cuda:1', cr.device), a "
+        f"dict of saved location to device, or a callable; got {map_location!r}"
+    )
+
+
+def load(f, map_location=None):
     """Read a checkpoint written by ``save`` (or any safetensors file) back.
 
     Tensors come back as chainrule Tensors (not requiring grad), with their dtypes; the
     structure around them is rebuilt as saved. A safetensors file without chainrule's
     metadata (e.g. from ``safetensors.torch.save_file``) loads as a dict of name → Tensor.
     Raises ``CheckpointError`` (a ValueError) naming the file if it is truncated or corrupted.
+
+    ``map_location`` says where the Tensors go, as in ``torch.load``:
+
+    * ``None`` (default) or ``"cpu"``: the CPU. torch's default restores each tensor's saved
+      device instead; ``save`` always writes host arrays, and every tensor's saved location
+      is ``"cpu"``, so the CPU is where a file's tensors came from as far as it records.
+    * a device (``"cuda"``, ``"cuda:1"``, ``cr.device("cuda", 0)``): every Tensor there.
+    * a dict from saved location to device, e.g. ``{"cpu": "cuda:0"}``; the only saved
+      location is ``"cpu"``, so other keys (``"cuda:0"``) match nothing.
+    * a callable ``fn(tensor, "cpu")`` returning the Tensor to use, or None to keep it.
+
+    Plain NumPy arrays in the structure stay NumPy arrays.
     """
+    place = _placer(map_location)
     st = _safetensors_numpy()
     if hasattr(f, "read"):
         where, payload = f"file object {getattr(f, 'name', f)!r}", f.read()
@@ -229,15 +277,33 @@ def load(f):
         raise CheckpointError(f"load: {where} is truncated or corrupted: {e}") from None
     arrays = {k: a if a.flags.writeable else a.copy() for k, a in arrays.items()}
     if _STRUCTURE not in metadata:
-        return {k: _wrap(a, None) for k, a in arrays.items()}
+        return {k: place(_wrap(a, None)) for k, a in arrays.items()}
     if _CHECKSUM in metadata and _checksum(arrays) != metadata[_CHECKSUM]:
         raise CheckpointError(
             f"load: {where} is corrupted: the tensor data doesn't match the "
             f"checksum written with it"
         )
+    tensors: dict = {}  # name -> the CPU Tensor decoded, moved below (outside the try)
     try:
-        return _decode(json.loads(metadata[_STRUCTURE]), arrays)
+        obj = _decode(json.loads(metadata[_STRUCTURE]), arrays, tensors)
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise CheckpointError(
             f"load: {where} is corrupted: bad structure metadata ({type(e).__name__}: {e})"
         ) from None
+    if map_location is None:
+        return obj
+    moved = {id(t): place(t) for t in tensors.values()}
+    return _replace_tensors(obj, moved)
+
+
+def _replace_tensors(obj, moved: dict):
+    """``obj`` with each Tensor swapped for ``moved[id(tensor)]``."""
+    if isinstance(obj, Tensor):
+        return moved[id(obj)]
+    if isinstance(obj, list):
+        return [_replace_tensors(v, moved) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_replace_tensors(v, moved) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _replace_tensors(v, moved) for k, v in obj.items()}
+    return obj

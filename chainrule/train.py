@@ -19,6 +19,10 @@ draws the same shuffled batches of ``batch_size`` and trains on its own slice of
 ``DistributedDataParallel`` (batch norm made ``SyncBatchNorm``), so N ranks take the steps one
 process would take; rank 0 alone shows progress and writes the run folder. See
 docs/distributed.md.
+
+On a GPU (``device="cuda"``, ``chainrule train --device cuda``) the model is moved there and
+each batch follows it; the DataLoader stays on the CPU, predictions come back to the host for
+the metrics, and checkpoints hold host arrays, so a run resumes on either device.
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ class Score:
         return (out.reshape(len(out)) > 0).astype(np.int64)
 
     def update(self, out, y) -> None:
-        out, y = np.asarray(out), np.asarray(y)
+        out, y = np.asarray(backend.to_host(out)), np.asarray(backend.to_host(y))
         if self.metric == "accuracy":
             pred = self.predict(out)
             truth = (y.reshape(pred.shape) > 0.5) if y.dtype.kind == "f" else y.reshape(pred.shape)
@@ -139,19 +143,29 @@ class Score:
         return float(r2.mean())
 
 
-def evaluate(model, dataset, *, loss: str, metric: str, batch_size: int = 512) -> dict:
-    """Loss and metric of ``model`` over ``dataset`` in eval mode, without a graph.
+def model_device(model) -> backend.Device:
+    """The device of ``model``'s first parameter (the CPU for a model without any)."""
+    for p in model.parameters():
+        return p.device
+    return backend.CPU
+
+
+def evaluate(model, dataset, *, loss: str, metric: str, batch_size: int = 512, device=None) -> dict:
+    """Loss and metric of ``model`` over ``dataset`` in eval mode, without a graph. Batches go
+    to ``device`` (default: where the model's parameters are).
 
     Returns {'loss', metric, 'confusion'}: ``confusion[i, j]`` counts samples of class i
     predicted as j (classifiers only; None for regression).
     """
     _check_choice("loss", loss, LOSSES)
     _check_choice("metric", metric, METRIC_NAMES)
+    device = model_device(model) if device is None else backend.as_device(device)
     was_training = model.training
     model.eval()
     score, total, n, pairs = Score(metric), 0.0, 0, []
     with no_grad():
         for x, y in data.DataLoader(dataset, batch_size=batch_size):
+            x, y = x.to(device), y.to(device)
             out = model(x)
             total += compute_loss(loss, out, y).item() * len(y)
             n += len(y)
@@ -272,6 +286,7 @@ def fit(
     log: Callable[[int, dict], None] | None = None,
     config: dict | None = None,
     plots: bool = True,
+    device=None,
 ) -> dict:
     """Train ``model`` on ``splits.train``, validating on ``splits.test`` after each epoch.
 
@@ -289,6 +304,9 @@ def fit(
     ``early_stopping``: stop after that many epochs without a better validation metric.
     ``log(epoch, record)`` is called after each epoch with that epoch's metrics line.
     ``plots``: write curves.png (and confusion.png for classifiers) into the run folder.
+    ``device``: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``: the model moves there and every batch
+    follows it (default: where the model is). Without CuPy or a GPU, ``"cuda"`` raises a
+    RuntimeError that says how to install CuPy.
 
     Returns {'history', 'epoch', 'val_loss', 'val_<metric>', 'best_epoch', 'stopped_early',
     'interrupted', 'run_dir', 'confusion'}. Raises ``TrainingDiverged`` when the loss becomes
@@ -324,6 +342,12 @@ def fit(
     world = dist.world_size() if dist.is_initialized() else 1
     rank = dist.rank() if world > 1 else 0
     writer = rank == 0  # the rank that writes the run folder and shows progress
+    if device is None:
+        device = model_device(model)
+    else:
+        device = backend.as_device(device)
+        backend.module_for(device)  # no CuPy or no GPU: one line saying how to get them
+        model.to(device)
     decay = {} if weight_decay is None else {"weight_decay": weight_decay}
     params = list(model.parameters())
     opt = OPTIMIZERS[optimizer](params, lr=lr, **decay)
@@ -439,6 +463,7 @@ def fit(
                     scale, counted = 1.0, True
                     if world > 1:
                         x, y, scale, counted = _shard(x, y, rank, world)
+                    x, y = x.to(device), y.to(device)  # the loader yields CPU tensors
                     output = net(x)
                     batch_loss = compute_loss(loss, output, y)
                     value = batch_loss.item()
@@ -469,7 +494,12 @@ def fit(
                 if world > 1:  # the epoch's training loss and metric over all ranks' samples
                     loss_sum, n_seen, score.sums = _sum_over_ranks(loss_sum, n_seen, score.sums)
                 last_val = evaluate(
-                    model, splits.test, loss=loss, metric=metric, batch_size=max(batch_size, 256)
+                    model,
+                    splits.test,
+                    loss=loss,
+                    metric=metric,
+                    batch_size=max(batch_size, 256),
+                    device=device,
                 )
                 if not math.isfinite(last_val["loss"]):
                     raise TrainingDiverged(

@@ -112,11 +112,15 @@ def find_lr(
     SGD: 0.61, which trains to 0.71 accuracy, against 0.066 and 0.97). The first 10 points
     (fewer on a short sweep) are left out, as they rest on only a few minibatches.
 
+    Batches go to the device of the model's parameters (the loader's are on the CPU), so a
+    model on a GPU sweeps there.
+
     Afterwards the model's parameters and buffers and the optimizer's state and param groups
     (lrs included) are restored from copies taken before; gradients are cleared.
     """
     _check_args(start_lr, end_lr, num_iter, smooth, diverge_th)
     model_saved = {k: v.data.copy() for k, v in model.state_dict().items()}
+    device = next((p.device for p in model.parameters()), backend.CPU)
     opt_saved = _copy_optimizer_state(optimizer.state_dict())
 
     lrs, losses, raw = [], [], []
@@ -129,7 +133,7 @@ def find_lr(
             lr = start_lr * ratio ** (i / (num_iter - 1))
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            x, y = next(batches)
+            x, y = (t.to(device) if isinstance(t, Tensor) else t for t in next(batches))
             optimizer.zero_grad()
             loss = loss_fn(model(x), y)
             value = float(loss.item())

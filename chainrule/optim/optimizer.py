@@ -177,7 +177,11 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore options and state saved by ``state_dict()`` (copies; no sharing)."""
+        """Restore options and state saved by ``state_dict()`` (copies; no sharing).
+
+        As in torch, state arrays move to their parameter's device (state saved on a GPU loads
+        onto CPU parameters and the other way round) and take its dtype; ``step`` counters stay
+        on the CPU."""
         name = type(self).__name__
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -212,12 +216,15 @@ class Optimizer:
 
 
 def _copy_state_value(param: Tensor, key: str, value):
-    """A private copy of one state value; arrays take the parameter's dtype, except 'step'."""
+    """A private copy of one state value: arrays move to the parameter's device and take its
+    dtype, except 'step', which stays a CPU counter of its own dtype."""
     if isinstance(value, Tensor):
         value = value.data
     if backend.is_array(value):
-        dtype = None if key == "step" else param.data.dtype
-        return Tensor(value.astype(dtype or value.dtype, copy=True))
+        if key == "step":
+            return Tensor(backend.to_host(value).astype(value.dtype, copy=True))
+        moved = backend.to_device(value, backend.device_of(param.data))
+        return Tensor(moved.astype(param.data.dtype, copy=moved is value))
     return copy.deepcopy(value)
 
 
