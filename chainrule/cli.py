@@ -310,9 +310,8 @@ def _train_config(args) -> dict:
     return cfg
 
 
-def _train_device(spec: str, model: str, custom_loop: bool):
-    """``--device`` as a Device, checked: a known device, CuPy and a GPU for "cuda", and a
-    model whose loop moves batches there."""
+def _train_device(spec: str):
+    """``--device`` as a Device, checked: a known device, and CuPy and that GPU for "cuda"."""
     from . import backend
 
     try:
@@ -331,12 +330,6 @@ def _train_device(spec: str, model: str, custom_loop: bool):
         raise CLIError(
             f"--device {spec}: there is no GPU {device.index}; this machine has "
             f"{backend.cuda_device_count()} (cuda:0 to cuda:{backend.cuda_device_count() - 1})"
-        )
-    if custom_loop:
-        raise CLIError(
-            f"--device {spec}: model {model} trains with its own loop, which runs on the CPU "
-            "only; train it without --device, or train a model that `fit` trains on the GPU "
-            "(mlp, cnn, logreg, lstm, ...)"
         )
     return device
 
@@ -366,7 +359,7 @@ def cmd_train(args) -> int:
             f"model {cfg['model']} trains with its own loop, which is not data-parallel; under "
             "mpiexec train a model that `fit` trains (mlp, cnn, logreg, ...)"
         )
-    device = _train_device(args.device, cfg["model"], hasattr(mod, "fit"))
+    device = _train_device(args.device)
     if world == 1 or distributed.rank() == 0:
         print(f"device: {_describe(device)}", flush=True)
     splits = _splits(mod, cfg)
@@ -374,7 +367,8 @@ def cmd_train(args) -> int:
     model = _build(mod, cfg, splits.info)
     if args.check_gradients and not _gradients_agree(cfg["model"], model, splits, cfg["seed"]):
         return EXIT_DIVERGED
-    if hasattr(mod, "fit"):
+    if hasattr(mod, "fit"):  # its own loop: its batches follow the model's device
+        model.to(device)
         return _fit_custom(mod, model, splits, cfg, out, args.resume is not None, args.quiet)
     settings = {
         k: cfg.get(k)

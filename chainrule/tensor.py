@@ -516,10 +516,12 @@ class Tensor:
         return _R.argmin(self, dim, keepdim)
 
     def all(self, dim=None):
-        return _wrap(backend.np.asarray(self.data.all(axis=dim)), None)
+        xp = backend.get_array_module(self.data)  # NumPy gives a bool scalar: back to an array
+        return _wrap(xp.asarray(self.data.all(axis=dim)), None)
 
     def any(self, dim=None):
-        return _wrap(backend.np.asarray(self.data.any(axis=dim)), None)
+        xp = backend.get_array_module(self.data)
+        return _wrap(xp.asarray(self.data.any(axis=dim)), None)
 
     # ------------------------------------------------------------------ shapes
     def reshape(self, *shape):
@@ -647,7 +649,7 @@ class Tensor:
 
     def clamp_(self, min=None, max=None):  # noqa: A002
         if not (is_grad_enabled() and self._requires_grad):
-            backend.np.clip(self.data, min, max, out=self.data)
+            backend.get_array_module(self.data).clip(self.data, min, max, out=self.data)
             bump_version(self)
             return self
         return self._inplace("clamp_", None, lambda t, _: _A.clamp(t, min, max), None)
@@ -703,13 +705,15 @@ class Tensor:
         return self
 
     def uniform_(self, a=0.0, b=1.0) -> Tensor:
+        rng = backend.rng(backend.get_array_module(self.data))  # drawn on this tensor's device
         with _no_grad():
-            self[...] = backend.rng().uniform(a, b, self.shape)
+            self[...] = rng.uniform(a, b, self.shape)
         return self
 
     def normal_(self, mean=0.0, std=1.0) -> Tensor:
+        rng = backend.rng(backend.get_array_module(self.data))
         with _no_grad():
-            self[...] = backend.rng().normal(mean, std, self.shape)
+            self[...] = rng.normal(mean, std, self.shape)
         return self
 
 

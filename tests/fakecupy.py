@@ -317,6 +317,18 @@ class _WrappedModule(types.ModuleType):
         return _function(attr) if callable(attr) and not isinstance(attr, type) else attr
 
 
+def _as_strided(x, shape=None, strides=None):
+    """``cupy.lib.stride_tricks.as_strided``: a view of x's memory (CuPy's takes no
+    ``writeable`` flag)."""
+    if not isinstance(x, ndarray):
+        _refuse(x)
+    return _wrap(_np.lib.stride_tricks.as_strided(x._a, shape, strides), x)
+
+
+lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(as_strided=_as_strided))
+"""``cupy.lib``: only ``stride_tricks.as_strided``, as CuPy's (NumPy's would convert)."""
+
+
 # Passed through untouched: dtypes, constants, dtype helpers (their array arguments, if any,
 # still reach __array_function__).
 _PASSTHROUGH = set(

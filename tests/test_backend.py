@@ -146,3 +146,82 @@ def test_large_temporaries_are_reused_without_page_faults():
         a += 1
         del a
     assert (faults() - before) / 10 < 100
+
+
+# ---------------------------------------------------------------- devices
+@pytest.mark.parametrize("spec", ["cpu", "cuda", "cuda:0", "cuda:3", 1])
+def test_device_parses_prints_and_compares_as_torch_device(spec):
+    import torch
+
+    ours = backend.Device(spec)  # an int is a CUDA index, as torch.device(1) on a CUDA build
+    theirs = torch.device("cuda", spec) if isinstance(spec, int) else torch.device(spec)
+    assert repr(ours) == repr(theirs)
+    assert str(ours) == str(theirs)
+    assert (ours.type, ours.index) == (theirs.type, theirs.index)
+    assert ours == str(theirs) and ours == backend.Device(str(theirs))
+    assert hash(ours) == hash(backend.Device(str(theirs)))
+    assert cr.device is backend.Device
+
+
+def test_device_cuda_without_index_differs_from_cuda_0_as_in_torch():
+    import torch
+
+    assert (backend.Device("cuda") == backend.Device("cuda:0")) == (
+        torch.device("cuda") == torch.device("cuda:0")
+    )
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("tpu", "unknown device type 'tpu'"),
+        ("cuda:x", "invalid device string 'cuda:x'"),
+        (2.5, "2.5"),
+    ],
+)
+def test_device_rejects_bad_specs_naming_them(spec, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        backend.Device(spec)
+
+
+def test_without_cupy_cuda_is_unavailable_and_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(backend, "cupy", None)
+    assert not backend.cuda_available() and backend.cuda_device_count() == 0
+    with pytest.raises(RuntimeError, match=r"pip install chainrule\[gpu\]"):
+        backend.to_device(np.ones(2), "cuda")
+    with pytest.raises(RuntimeError, match="CuPy is not installed"):
+        backend.module_for("cuda:0")
+
+
+def test_to_device_copies_there_and_back_and_keeps_arrays_already_there(gpu):
+    a = np.arange(6.0).reshape(2, 3)
+    d = backend.to_device(a, "cuda")
+    assert backend.is_gpu_array(d) and backend.device_of(d) == backend.Device("cuda:0")
+    assert backend.to_device(d, "cuda:0") is d and backend.on_device(d, "cuda")
+    assert backend.to_device(a, "cpu") is a and backend.on_device(a, "cpu")
+    back = backend.to_host(d)
+    assert type(back) is np.ndarray and back is not a
+    np.testing.assert_array_equal(back, a)
+    assert backend.get_array_module(d) is backend.cupy
+
+
+@pytest.mark.parametrize("where", ["cpu", "cuda"])
+def test_scatter_add_adds_every_repeated_index(where, gpu):
+    a = backend.to_device(np.zeros((4, 2)), where)
+    index = backend.to_device(np.array([1, 3, 1, 1]), where)
+    values = backend.to_device(np.ones((4, 2)), where)
+    backend.scatter_add(a, index, values)
+    np.testing.assert_array_equal(backend.to_host(a)[:, 0], [0, 3, 0, 1])  # closed form
+
+
+def test_gpu_generator_is_seeded_by_manual_seed(gpu):
+    xp = backend.cupy
+    cr.manual_seed(5)
+    a = backend.to_host(backend.rng(xp).standard_normal((3, 4), dtype=np.float32))
+    cr.manual_seed(5)
+    b = backend.to_host(backend.rng(xp).standard_normal((3, 4), dtype=np.float32))
+    cr.manual_seed(6)
+    c = backend.to_host(backend.rng(xp).standard_normal((3, 4), dtype=np.float32))
+    assert a.dtype == np.float32 and a.shape == (3, 4)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)

@@ -159,3 +159,56 @@ def test_random_floats_refuse_integer_dtypes():
         cr.randn_like(cr.tensor([1, 2]))
     with pytest.raises(TypeError, match="rand.*int32"):
         cr.rand(3, dtype=cr.int32)
+
+
+# ---------------------------------------------------------------- devices
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: cr.tensor([[1.0, 2.0], [3.0, 4.0]], device=d),
+        lambda d: cr.zeros(2, 3, device=d),
+        lambda d: cr.ones((2, 3), dtype=cr.float64, device=d),
+        lambda d: cr.empty(2, device=d).fill_(3.0),
+        lambda d: cr.full((2, 2), 7, device=d),
+        lambda d: cr.arange(1, 10, 2, device=d),
+        lambda d: cr.linspace(0, 1, 5, device=d),
+        lambda d: cr.eye(3, device=d),
+        lambda d: cr.as_tensor([1, 2], device=d),
+        lambda d: cr.zeros_like(cr.ones(2, 2, device=d)),
+        lambda d: cr.full_like(cr.ones(2, device=d), 4.0),
+    ],
+)
+def test_constructors_make_the_same_tensor_on_each_device(make, gpu):
+    cpu, cuda = make("cpu"), make("cuda")
+    assert cpu.device.type == "cpu" and cuda.device.type == "cuda"
+    assert cuda.dtype == cpu.dtype and cuda.shape == cpu.shape
+    np.testing.assert_array_equal(cuda.cpu().numpy(), cpu.numpy())
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda d: cr.rand(3, 4, device=d),
+        lambda d: cr.randn(3, 4, dtype=cr.float64, device=d),
+        lambda d: cr.randint(0, 5, (20,), device=d),
+        lambda d: cr.randperm(6, device=d),
+        lambda d: cr.randn_like(cr.ones(2, 3, device=d)),
+    ],
+)
+def test_random_constructors_draw_on_the_device_and_repeat_with_the_seed(draw, gpu):
+    cr.manual_seed(1)
+    a = draw("cuda")
+    cr.manual_seed(1)
+    b = draw("cuda")
+    ref = draw("cpu")
+    assert a.device.type == "cuda" and a.dtype == ref.dtype and a.shape == ref.shape
+    np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+
+
+def test_tensor_from_a_gpu_array_copies_unless_asked_to_share(gpu):
+    g = cr.ones(3, device="cuda")
+    t = cr.tensor(g.data)
+    t.data[0] = 5
+    assert g[0].item() == 1.0 and t.device.type == "cuda"
+    s = cr.as_tensor(g)
+    assert s is g

@@ -225,3 +225,93 @@ def test_inplace_on_leaf_requiring_grad():
         x[0] = 10.0
         x.mul_(2)
     assert x.tolist() == [20.0, 6.0] and x.requires_grad and x.is_leaf
+
+
+# ---------------------------------------------------------------- devices
+def test_to_cuda_and_back_keeps_values_and_reports_the_device(gpu):
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    t = cr.tensor(a)
+    g = t.to("cuda")
+    assert g.device == cr.device("cuda", 0) and g.is_cuda and not t.is_cuda
+    assert g.to("cuda:0") is g and g.cuda() is g and t.cpu() is t
+    assert "device='cuda:0'" in repr(g) and "device" not in repr(t)
+    back = g.cpu()
+    assert back.device == cr.device("cpu")
+    np.testing.assert_array_equal(back.numpy(), a)
+    host = g.numpy()  # a copy on the host
+    assert type(host) is np.ndarray
+    np.testing.assert_array_equal(np.asarray(g), a)
+    assert g.tolist() == a.tolist() and g[1, 2].item() == 5.0
+
+
+def test_to_takes_device_and_dtype_together_or_from_another_tensor(gpu):
+    t = cr.tensor([1.5, 2.5])
+    g = t.to("cuda", cr.float64)
+    assert (g.device.type, g.dtype) == ("cuda", cr.float64)
+    h = cr.tensor([1, 2]).to(g)
+    assert (h.device.type, h.dtype) == ("cuda", cr.float64)
+    k = t.to(device="cuda", dtype=cr.float16)
+    assert (k.device.type, k.dtype) == ("cuda", cr.float16)
+
+
+def test_gradients_flow_back_across_devices(gpu):
+    """y = Σ (2 x)³ with x on the CPU and the math on the GPU: ∂y/∂x = 24 x², ∂²/∂x² = 48 x."""
+    x = cr.tensor([0.5, -1.0, 2.0], dtype=cr.float64, requires_grad=True)
+    y = ((x.to("cuda") * 2) ** 3).sum()
+    assert y.device.type == "cuda"
+    (g,) = cr.grad(y, [x], create_graph=True)
+    assert g.device.type == "cpu"
+    np.testing.assert_allclose(g.detach().numpy(), 24 * x.detach().numpy() ** 2)
+    (gg,) = cr.grad(g.sum(), [x])
+    np.testing.assert_allclose(gg.numpy(), 48 * x.detach().numpy())
+    z = x.cuda()
+    z.sum().backward()
+    assert x.grad.device.type == "cpu"
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a @ b.T,
+        lambda a, b: cr.cat([a, b]),
+        lambda a, b: cr.where(a > 0, a, b),
+    ],
+    ids=["add", "matmul", "cat", "where"],
+)
+def test_ops_mixing_devices_name_both(gpu, op):
+    a = cr.ones(2, 3, device="cuda")
+    b = cr.ones(2, 3)
+    with pytest.raises(
+        RuntimeError, match=r"same device, but found (cuda:0 and cpu|cpu and cuda:0)"
+    ):
+        op(a, b)
+
+
+def test_module_to_cuda_moves_parameters_in_place(gpu):
+    cr.manual_seed(0)
+    m = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.BatchNorm1d(4), cr.nn.Linear(4, 2))
+    params = list(m.parameters())
+    before = [p.detach().numpy().copy() for p in params]
+    opt = cr.optim.SGD(m.parameters(), lr=0.1)
+    assert m.cuda() is m
+    assert [id(p) for p in m.parameters()] == [id(p) for p in params]  # same objects
+    assert all(p.device.type == "cuda" for p in m.parameters())
+    assert all(b.device.type == "cuda" for b in m.buffers())
+    x = cr.randn(5, 3).cuda()
+    (m(x) ** 2).sum().backward()  # (a plain sum gives the layer before BatchNorm no gradient)
+    opt.step()
+    m.cpu()
+    assert all(p.device.type == "cpu" and p.grad.device.type == "cpu" for p in m.parameters())
+    assert not np.array_equal(params[0].detach().numpy(), before[0])
+
+
+def test_without_a_gpu_moving_to_cuda_says_how_to_install(monkeypatch):
+    from chainrule import backend
+
+    monkeypatch.setattr(backend, "cupy", None)
+    t = cr.ones(2)
+    for move in (lambda: t.to("cuda"), t.cuda, lambda: cr.nn.Linear(2, 2).cuda()):
+        with pytest.raises(RuntimeError, match=r"pip install chainrule\[gpu\]"):
+            move()
+    assert t.to("cpu") is t

@@ -144,7 +144,7 @@ class Function:
         if not changed:  # the common case: nothing was touched
             return
         for s in self.saved:
-            if not isinstance(s, _ndarray):
+            if not backend.is_array(s):
                 continue
             if id(s) == self._out_id:
                 if self._out_version[0] != 0:
@@ -165,7 +165,7 @@ class Function:
         """The saved arrays as Tensors linked to the graph (for a differentiable backward)."""
         out = []
         for s in self.saved:
-            if not isinstance(s, _ndarray):
+            if not backend.is_array(s):  # a NumPy or CuPy array
                 out.append(s)
                 continue
             for x in self.inputs:

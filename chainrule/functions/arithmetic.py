@@ -319,10 +319,8 @@ _erf_ufunc = backend.np.frompyfunc(math.erf, 1, 1)
 
 def _erf_array(x):
     xp = get_array_module(x)
-    if xp is not backend.np:  # CuPy has erf in cupyx.scipy.special
-        import cupyx.scipy.special as sp  # type: ignore
-
-        return sp.erf(x)
+    if xp is not backend.np:  # CuPy has erf in cupyx.scipy.special (imported on first use)
+        return backend.cupyx.scipy.special.erf(x)
     # frompyfunc gives an object array (a bare float for 0-d input): convert back
     return backend.np.asarray(_erf_ufunc(x), dtype=x.dtype)
 
@@ -524,6 +522,13 @@ def where(condition, input, other):  # noqa: A002
     if cond.dtype != backend.bool_:
         cond = cond.astype(bool)
     a, b = _operands(input, other)
+    if (
+        backend.is_gpu_array(cond)
+        and not isinstance(input, Tensor)
+        and not isinstance(other, Tensor)
+    ):
+        dev = backend.device_of(cond)  # two numbers: made on the condition's device, as torch
+        a, b = a.to(dev), b.to(dev)
     broadcast_shapes(cond.shape, _shape(a), _shape(b), op="where")
     return Where(cond)(a, b)
 

@@ -42,12 +42,10 @@ def _windows(xpad, g):
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = g.kernel, g.stride, g.dilation, g.out_hw
     n, _, _, c = xpad.shape
     s0, s1, s2, s3 = xpad.strides
-    return xp.lib.stride_tricks.as_strided(
-        xpad,
-        shape=(n, ho, wo, kh, kw, c),
-        strides=(s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
-        writeable=False,
-    )
+    view = dict(shape=(n, ho, wo, kh, kw, c), strides=(s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
+    if xp is not backend.np:  # GPU path: CuPy's as_strided has no writeable flag
+        return xp.lib.stride_tricks.as_strided(xpad, **view)
+    return xp.lib.stride_tricks.as_strided(xpad, writeable=False, **view)
 
 
 def _pad_nhwc(x, g):

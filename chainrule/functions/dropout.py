@@ -2,9 +2,9 @@
 
     y = x · m / (1 − p),   m_i ~ Bernoulli(1 − p);   ∂L/∂x = g · m / (1 − p)
 
-The scaled mask is a constant of the op, drawn from ``chainrule.backend.rng()``, so
-``cr.manual_seed`` makes it reproducible. In evaluation (``training=False``) the input is
-returned unchanged.
+The scaled mask is a constant of the op, drawn on the input's device from
+``chainrule.backend.rng(xp)``, so ``cr.manual_seed`` makes it reproducible. In evaluation
+(``training=False``) the input is returned unchanged.
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ def _check_p(p, op):
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _scaled_mask(shape, p, dtype):
-    """Bernoulli(1 − p) keep-mask of ``shape``, scaled by 1/(1 − p), in ``dtype``."""
-    xp = backend.np
+def _scaled_mask(x, shape, p):
+    """Bernoulli(1 − p) keep-mask of ``shape``, scaled by 1/(1 − p), in x's dtype and on x's
+    device (a GPU mask is drawn on the GPU: no host draw, no copy)."""
+    xp, dtype = backend.get_array_module(x.data), x.dtype
     if p == 1.0:  # nothing is kept; 1/(1 − p) would be inf
         return xp.zeros(shape, dtype=dtype)
-    keep = backend.rng().random(shape) >= p  # P(keep) = 1 − p
+    keep = backend.rng(xp).random(shape) >= p  # P(keep) = 1 − p
     return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
 
 
@@ -63,7 +64,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return x
     if x.dtype.kind != "f":
         raise TypeError(f"dropout: expected a floating-point input, got dtype {x.dtype}")
-    return _apply(x, _scaled_mask(x.shape, p, x.dtype), inplace, "dropout")
+    return _apply(x, _scaled_mask(x, x.shape, p), inplace, "dropout")
 
 
 def _channel_dropout(input, p, training, inplace, op, ranks, batched):
@@ -81,7 +82,7 @@ def _channel_dropout(input, p, training, inplace, op, ranks, batched):
         raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
     lead = 2 if x.ndim in batched else 1
     shape = x.shape[:lead] + (1,) * (x.ndim - lead)
-    return _apply(x, _scaled_mask(shape, p, x.dtype), inplace, op)
+    return _apply(x, _scaled_mask(x, shape, p), inplace, op)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):

@@ -37,8 +37,9 @@ class Embedding(Function):
         flat = self.idx.reshape(-1)
         g2 = gy.reshape(-1, D)
         gW = xp.zeros(self.w_shape, dtype=gy.dtype)
-        if flat.size * 4 < self.w_shape[0]:  # few rows touched: scatter-add straight in
-            xp.add.at(gW, flat, g2)
+        if flat.size * 4 < self.w_shape[0] or backend.is_gpu_array(gW):
+            # few rows touched (or a GPU, whose atomic adds beat sorting): scatter-add in place
+            backend.scatter_add(gW, flat, g2)
         elif flat.size:  # sort by row and sum each run: much faster than add.at
             order = xp.argsort(flat, kind="stable")
             rows = flat[order]

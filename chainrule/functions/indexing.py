@@ -1,12 +1,13 @@
 """Indexing: basic slicing, integer-array and boolean-mask indexing, and assignment.
 
 The backward of ``y = x[key]`` scatters ``gy`` back into zeros of x's shape. With integer
-arrays an element can be picked twice, so the scatter *adds* (``xp.add.at``): each pick
+arrays an element can be picked twice, so the scatter *adds* (``backend.scatter_add``): each pick
 contributes its share, which is the chain rule summed over every use of the element.
 """
 
 from __future__ import annotations
 
+from .. import backend
 from ..autograd.function import Function
 from ..backend import get_array_module, is_array
 from ..tensor import Tensor
@@ -49,7 +50,7 @@ def _scatter(g, key, shape):
         return IndexScatter(key, shape)(g)
     xp = get_array_module(g)
     gx = xp.zeros(shape, dtype=g.dtype)
-    xp.add.at(gx, key, g)
+    backend.scatter_add(gx, key, g)
     return gx
 
 

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 
 from ..autograd.function import Function, bump_version
 from ..backend import get_array_module
-from ..backend import ndarray as _ndarray
 from ..tensor import Tensor, as_tensor
 from .shape import sum_to
 
@@ -130,7 +129,7 @@ class BatchNormTrain(Normalize):
         return _from_view(y, x.shape, self.last)
 
     def backward(self, gy):
-        if not isinstance(gy, _ndarray):
+        if isinstance(gy, Tensor):
             return super().backward(gy)  # create_graph: through Normalize's recomputation
         x, w = self.saved
         nx, nw, nb = self.needs_input_grad

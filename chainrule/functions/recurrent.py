@@ -34,7 +34,7 @@ from .activation import relu, sigmoid, tanh
 from .linear import linear
 from .shape import cat, stack
 
-_np = backend.np
+_host = backend.np  # host-side bookkeeping only (gate row orders, errstate); math uses xp
 
 
 def _mm(a, b):
@@ -82,7 +82,8 @@ def composed_layer(mode, x, W_ih, W_hh, b_ih, b_hh, h0, c0, mask=None, reverse=F
     """
     T, B = x.shape[0], x.shape[1]
     H = W_hh.shape[1]
-    zeros = Tensor(_np.zeros((B, H), dtype=x.dtype))
+    xp = backend.get_array_module(x.data)
+    zeros = Tensor(xp.zeros((B, H), dtype=x.dtype))
     h = zeros if h0 is None else h0
     c = zeros if c0 is None else c0
     outs = [None] * T
@@ -119,11 +120,12 @@ class _Recurrence(Function):
         T, B, n_in = x.shape
         H = W_hh.shape[1]
         xs = x[::-1] if self.reverse else x
+        xp = backend.get_array_module(x)
         x2 = xs.reshape(T * B, n_in)
         M = None
         if self.mask is not None:
             M = self.mask[::-1] if self.reverse else self.mask
-        Z = _np.empty((T + 3, B, H), dtype=x.dtype)  # h0, h_1..h_T, h_n, c_n
+        Z = xp.empty((T + 3, B, H), dtype=x.dtype)  # h0, h_1..h_T, h_n, c_n
         if h0 is None:
             Z[0] = 0
         else:
@@ -133,7 +135,7 @@ class _Recurrence(Function):
         Z[T + 1] = Z[T]
         if M is None and not self.reverse:
             return Z[1:]
-        Y = _np.empty((T + 2, B, H), dtype=x.dtype)
+        Y = xp.empty((T + 2, B, H), dtype=x.dtype)
         out = Z[1 : T + 1] if M is None else Z[1 : T + 1] * M
         Y[:T] = out[::-1] if self.reverse else out
         Y[T:] = Z[T + 1 :]
@@ -217,6 +219,7 @@ class RNNLayer(_Recurrence):
 
     def _forward(self, x2, W_ih, W_hh, b_ih, b_hh, Z, c0, M):
         T = Z.shape[0] - 3
+        xp = backend.get_array_module(Z)
         B = Z.shape[1]
         A = _mm(x2, W_ih.T)
         if b_ih is not None:
@@ -224,15 +227,15 @@ class RNNLayer(_Recurrence):
         if b_hh is not None:
             A += b_hh
         A = A.reshape(T, B, -1)
-        WhT = _np.ascontiguousarray(W_hh.T)
-        act = _np.tanh if self.mode == "RNN_TANH" else None
+        WhT = xp.ascontiguousarray(W_hh.T)
+        act = xp.tanh if self.mode == "RNN_TANH" else None
         for t in range(T):
             a = A[t]
             a += backend.matmul(Z[t], WhT)
             if act is not None:
                 act(a, out=a)
             else:
-                _np.maximum(a, 0, out=a)
+                xp.maximum(a, 0, out=a)
             Z[t + 1] = a
             if M is not None:
                 _blend(Z[t + 1], Z[t], M[t])
@@ -241,19 +244,20 @@ class RNNLayer(_Recurrence):
 
     def _backward(self, gout, dh, dc, cache):
         _, Z, M, A = cache
+        xp = backend.get_array_module(A)
         W_hh = self.saved[2]
         T = A.shape[0]
         D = 1 - A * A if self.mode == "RNN_TANH" else (A > 0).astype(A.dtype)
-        G = _np.empty_like(A)
+        G = xp.empty_like(A)
         for t in range(T - 1, -1, -1):
             if gout is not None:
                 dh += gout[t]
             if M is None:
-                _np.multiply(dh, D[t], out=G[t])
+                xp.multiply(dh, D[t], out=G[t])
                 dh = backend.matmul(G[t], W_hh)
             else:
                 dhc = dh * M[t]
-                _np.multiply(dhc, D[t], out=G[t])
+                xp.multiply(dhc, D[t], out=G[t])
                 dh -= dhc
                 dh += backend.matmul(G[t], W_hh)
         G2 = G.reshape(T * A.shape[1], -1)
@@ -276,36 +280,38 @@ class LSTMLayer(_Recurrence):
 
     @staticmethod
     def _rows(H, order):
-        return _np.concatenate([_np.arange(k * H, (k + 1) * H) for k in order])
+        return _host.concatenate([_host.arange(k * H, (k + 1) * H) for k in order])
 
     def forward(self, x, W_ih, W_hh, b_ih=None, b_hh=None, h0=None, c0=None):
         T, B, n_in = x.shape
         H = W_hh.shape[1]
         H3, H4, K, dt = 3 * H, 4 * H, H + n_in + 1, x.dtype
+        xp = backend.get_array_module(x)
         p = self._rows(H, (3, 0, 1, 2))  # internal block k is torch's block p[k]
-        W = _np.empty((H4, K), dtype=dt)
+        W = xp.empty((H4, K), dtype=dt)
         W[:, :H] = W_hh[p]
         W[:, H:-1] = W_ih[p]
         b = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
         W[:, -1] = 0 if b is None else b[p]
         W[:H3] *= -1
         # Zx[t] = [h_t; x_t; 1], (K, B); h_0 in Zx[0], h_t written into Zx[t, :H]
-        Zx = _np.empty((T + 1, K, B), dtype=dt)
+        Zx = xp.empty((T + 1, K, B), dtype=dt)
         Zx[0, :H] = 0 if h0 is None else h0.T
         Zx[:T, H:-1] = (x[::-1] if self.reverse else x).transpose(0, 2, 1)
         Zx[T, H:-1] = 0
         Zx[:, -1] = 1
-        S = _np.empty((T + 1, 5 * H, B), dtype=dt)  # (u_o, u_i, u_f, g, c_{t−1}) of each step
+        S = xp.empty((T + 1, 5 * H, B), dtype=dt)  # (u_o, u_i, u_f, g, c_{t−1}) of each step
         S[0, H4:] = 0 if c0 is None else c0.T
         M = None
         if self.mask is not None:  # (T, B, 1) → (T, 1, B), in processing order
             M = (self.mask[::-1] if self.reverse else self.mask).transpose(0, 2, 1)
-        TC = _np.empty((T, H, B), dtype=dt)  # tanh(c_t)
-        X = _np.empty((2 * H, B), dtype=dt)
+        TC = xp.empty((T, H, B), dtype=dt)  # tanh(c_t)
+        X = xp.empty((2 * H, B), dtype=dt)
         ig, fc = X[:H], X[H:]
-        matmul, exp, tanh, divide, add = _np.matmul, _np.exp, _np.tanh, _np.divide, _np.add
+        matmul, exp, tanh, divide, add = xp.matmul, xp.exp, xp.tanh, xp.divide, xp.add
         backend.use_all_blas_threads()  # the second core is idle otherwise
-        with _np.errstate(over="ignore"):  # exp → inf gives σ = 0, as it should
+        # exp → inf gives σ = 0, as it should (NumPy would warn; CuPy never does)
+        with _host.errstate(over="ignore"):
             for t in range(T):
                 s = S[t]
                 matmul(W, Zx[t], out=s[:H4])
@@ -325,7 +331,7 @@ class LSTMLayer(_Recurrence):
                     _blend(c, s[H4:], M[t])
                     _blend(h, Zx[t, :H], M[t])
         self.save_for_backward(x, W_ih, W_hh, b_ih, b_hh, h0, c0, (p, Zx, S, TC, M))
-        Y = _np.empty((T + 2, B, H), dtype=dt)
+        Y = xp.empty((T + 2, B, H), dtype=dt)
         out = Zx[1:, :H]
         if M is not None:
             out = out * M
@@ -338,6 +344,7 @@ class LSTMLayer(_Recurrence):
         if isinstance(gy, Tensor):  # create_graph: differentiate the composed reference
             return self._composed_backward(gy)
         x, W_ih, W_hh, b_ih, b_hh, h0, c0, (p, Zx, S, TC, M) = self.saved
+        xp = backend.get_array_module(S)
         T, B, n_in = x.shape
         H = TC.shape[1]
         H4 = 4 * H
@@ -349,21 +356,24 @@ class LSTMLayer(_Recurrence):
             gout = (gout[::-1] if self.reverse else gout).transpose(0, 2, 1)
             if M is not None:
                 gout = gout * M
-        # The factors are bulk passes: the two halves of the steps on two threads.
-        P = _np.empty((T, 5 * H, B), dtype=S.dtype)
-        OdTC = _np.empty((T, H, B), dtype=S.dtype)
-        mid = T // 2
-        first = backend.run_async(_lstm_factors, S, TC, P, OdTC, 0, mid)
-        _lstm_factors(S, TC, P, OdTC, mid, T)
-        first.result()
+        # The factors are bulk passes: on the CPU, the two halves of the steps on two threads.
+        P = xp.empty((T, 5 * H, B), dtype=S.dtype)
+        OdTC = xp.empty((T, H, B), dtype=S.dtype)
+        if xp is backend.np:  # the two halves on two CPU threads
+            mid = T // 2
+            first = backend.run_async(_lstm_factors, S, TC, P, OdTC, 0, mid)
+            _lstm_factors(S, TC, P, OdTC, mid, T)
+            first.result()
+        else:  # a GPU runs each pass in parallel already: no host thread
+            _lstm_factors(S, TC, P, OdTC, 0, T)
         P5 = P.reshape(T, 5, H, B)
-        G = _np.empty_like(P)  # (∂o, ∂i, ∂f, ∂g pre-activations, f·∂c) of each step
+        G = xp.empty_like(P)  # (∂o, ∂i, ∂f, ∂g pre-activations, f·∂c) of each step
         G5 = G.reshape(T, 5, H, B)
         Wi = W_ih[p] if needs[0] else None
-        WhT = _np.ascontiguousarray(W_hh[p].T)
+        WhT = xp.ascontiguousarray(W_hh[p].T)
         dh, dc = gy[T].T.copy(), gy[T + 1].T.copy()
-        tmp = _np.empty_like(dh)
-        matmul, multiply = _np.matmul, _np.multiply
+        tmp = xp.empty_like(dh)
+        matmul, multiply = xp.matmul, xp.multiply
         backend.use_all_blas_threads()
         for t in range(T - 1, -1, -1):
             if gout is not None:
@@ -407,23 +417,24 @@ def _lstm_factors(S, TC, P, OdTC, lo, hi):
     """For steps lo..hi−1 of a fused LSTM: P, ∂(pre-activations of o, i, f, g) / ∂(dh for o,
     dc for the rest), and f in a fifth block; OdTC = o (1 − tanh²c), ∂h/∂c."""
     S, TC, P, OdTC = S[lo:hi], TC[lo:hi], P[lo:hi], OdTC[lo:hi]
+    xp = backend.get_array_module(S)
     H = TC.shape[1]
     H2, H3, H4 = 2 * H, 3 * H, 4 * H
     R = 1 / S[:, :H3]  # σ of o, i, f (S holds u = 1 + exp(−z))
     g = S[:, H3:H4]
     Pσ = P[:, :H3]
-    _np.multiply(R, R, out=Pσ)
-    _np.subtract(R, Pσ, out=Pσ)  # σ' = σ − σ²
+    xp.multiply(R, R, out=Pσ)
+    xp.subtract(R, Pσ, out=Pσ)  # σ' = σ − σ²
     P[:, :H] *= TC
     P[:, H:H2] *= g
     P[:, H2:H3] *= S[:, H4:]  # c_{t−1}
     Pg = P[:, H3:H4]
-    _np.multiply(g, g, out=Pg)
-    _np.subtract(1, Pg, out=Pg)
+    xp.multiply(g, g, out=Pg)
+    xp.subtract(1, Pg, out=Pg)
     Pg *= R[:, H:H2]
     P[:, H4:] = R[:, H2:]  # f, which carries ∂c to the step before
-    _np.multiply(TC, TC, out=OdTC)
-    _np.subtract(1, OdTC, out=OdTC)
+    xp.multiply(TC, TC, out=OdTC)
+    xp.subtract(1, OdTC, out=OdTC)
     OdTC *= R[:, :H]
 
 
@@ -445,6 +456,7 @@ class GRULayer(_Recurrence):
 
     def _forward(self, x2, W_ih, W_hh, b_ih, b_hh, Z, c0, M):
         T, B, H = Z.shape[0] - 3, Z.shape[1], Z.shape[2]
+        xp = backend.get_array_module(Z)
         H2 = 2 * H
         X = _mm(x2, W_ih.T)
         if b_ih is not None:
@@ -453,31 +465,31 @@ class GRULayer(_Recurrence):
             X[:, :H2] += b_hh[:H2]
         X[:, :H2] *= 0.5  # σ(x) = ½ tanh(x/2) + ½
         X = X.reshape(T, B, 3 * H)
-        scale = _np.ones(3 * H, dtype=Z.dtype)
+        scale = xp.ones(3 * H, dtype=Z.dtype)
         scale[:H2] = 0.5
-        WhT = _np.ascontiguousarray((W_hh * scale[:, None]).T)
+        WhT = xp.ascontiguousarray((W_hh * scale[:, None]).T)
         bn = None if b_hh is None else b_hh[H2:]
-        RZ = _np.empty((T, B, H2), dtype=Z.dtype)
-        HN = _np.empty((T, B, H), dtype=Z.dtype)  # W_hn h + b_hn
-        N = _np.empty((T, B, H), dtype=Z.dtype)
+        RZ = xp.empty((T, B, H2), dtype=Z.dtype)
+        HN = xp.empty((T, B, H), dtype=Z.dtype)  # W_hn h + b_hn
+        N = xp.empty((T, B, H), dtype=Z.dtype)
         for t in range(T):
             hw = backend.matmul(Z[t], WhT)
             rz = RZ[t]
-            _np.add(X[t, :, :H2], hw[:, :H2], out=rz)
-            _np.tanh(rz, out=rz)
+            xp.add(X[t, :, :H2], hw[:, :H2], out=rz)
+            xp.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
             hn = HN[t]
             if bn is None:
                 hn[...] = hw[:, H2:]
             else:
-                _np.add(hw[:, H2:], bn, out=hn)
+                xp.add(hw[:, H2:], bn, out=hn)
             n = N[t]
-            _np.multiply(rz[:, :H], hn, out=n)
+            xp.multiply(rz[:, :H], hn, out=n)
             n += X[t, :, H2:]
-            _np.tanh(n, out=n)
+            xp.tanh(n, out=n)
             h = Z[t + 1]
-            _np.subtract(Z[t], n, out=h)
+            xp.subtract(Z[t], n, out=h)
             h *= rz[:, H:]
             h += n
             if M is not None and not M[t].all():
@@ -487,27 +499,28 @@ class GRULayer(_Recurrence):
 
     def _backward(self, gout, dh, dc, cache):
         _, Z, M, RZ, HN, N = cache
+        xp = backend.get_array_module(N)
         W_hh = self.saved[2]
         T, B, H = N.shape
         r, z = RZ[..., :H], RZ[..., H:]
-        Q = _np.empty((T, B, 3 * H), dtype=N.dtype)  # ∂pre-activations of x W_ihᵀ / ∂dh
+        Q = xp.empty((T, B, 3 * H), dtype=N.dtype)  # ∂pre-activations of x W_ihᵀ / ∂dh
         Qn = Q[..., 2 * H :]
-        _np.multiply(1 - z, 1 - N * N, out=Qn)
-        _np.multiply(Qn * HN, r * (1 - r), out=Q[..., :H])
-        _np.multiply(Z[:T] - N, z * (1 - z), out=Q[..., H : 2 * H])
+        xp.multiply(1 - z, 1 - N * N, out=Qn)
+        xp.multiply(Qn * HN, r * (1 - r), out=Q[..., :H])
+        xp.multiply(Z[:T] - N, z * (1 - z), out=Q[..., H : 2 * H])
         Qh = Q.copy()  # the same for h W_hhᵀ, but its n part is multiplied by r
         Qh[..., 2 * H :] *= r
         Q3, Qh3 = Q.reshape(T, B, 3, H), Qh.reshape(T, B, 3, H)
-        G = _np.empty_like(Q)
-        Gh = _np.empty_like(Q)
+        G = xp.empty_like(Q)
+        Gh = xp.empty_like(Q)
         G3, Gh3 = G.reshape(T, B, 3, H), Gh.reshape(T, B, 3, H)
         for t in range(T - 1, -1, -1):
             if gout is not None:
                 dh += gout[t]
             masked = M is not None and not M[t].all()
             dhc = dh * M[t] if masked else dh
-            _np.multiply(Q3[t], dhc[:, None, :], out=G3[t])
-            _np.multiply(Qh3[t], dhc[:, None, :], out=Gh3[t])
+            xp.multiply(Q3[t], dhc[:, None, :], out=G3[t])
+            xp.multiply(Qh3[t], dhc[:, None, :], out=Gh3[t])
             new = backend.matmul(Gh[t], W_hh)
             new += dhc * z[t]
             if masked:

@@ -104,8 +104,9 @@ def fit(model, splits, config: dict, log=None, loop=None) -> dict:
     cfg = {**DEFAULTS, **config}
     batch_size, bptt, V = cfg["batch_size"], cfg["bptt"], len(model.vocab)
     per_epoch = cfg["steps_per_epoch"]
-    train_rows = batchify(splits.train.tensors[0].reshape(-1), batch_size)
-    val_rows = batchify(splits.test.tensors[0].reshape(-1), 50)
+    device = next(iter(model.parameters())).device  # the text follows the model
+    train_rows = batchify(splits.train.tensors[0].reshape(-1), batch_size).to(device)
+    val_rows = batchify(splits.test.tensors[0].reshape(-1), 50).to(device)
     if train_rows.shape[1] < bptt + 1:
         raise ValueError("charlm: the training text is too short for batch_size × bptt + 1")
     params = list(model.parameters())
@@ -128,7 +129,7 @@ def fit(model, splits, config: dict, log=None, loop=None) -> dict:
         x = train_rows[:, pos : pos + bptt]
         target = train_rows[:, pos + 1 : pos + bptt + 1]
         if hidden is not None:  # truncated BPTT: keep the state's value, cut its history
-            hidden = tuple(s.detach() for s in hidden)
+            hidden = tuple(s.detach().to(device) for s in hidden)  # (a resume loads it on cpu)
         logits, run["hidden"] = model(x, hidden)
         run["pos"] = pos + bptt
         loss = F.cross_entropy(logits.reshape(-1, V), target.reshape(-1))
@@ -173,14 +174,15 @@ def sample(model, n: int = 200, seed: int = 0, prime: str = "The ", temperature=
     vocab, out = model.vocab, []
     prime = "".join(ch for ch in prime if ch in vocab) or vocab.itos[0]
     was_training = model.training
+    device = next(iter(model.parameters())).device
     model.eval()
     with no_grad():
-        logits, state = model(vocab.encode(prime).reshape(1, -1))
+        logits, state = model(vocab.encode(prime).reshape(1, -1).to(device))
         for _ in range(n):
             z = logits[0, -1].numpy().astype(np.float64) / temperature
             p = np.exp(z - z.max())
             i = int(rng.choice(len(p), p=p / p.sum()))
             out.append(i)
-            logits, state = model(tensor([[i]]), state)
+            logits, state = model(tensor([[i]], device=device), state)
     model.train(was_training)
     return prime + vocab.decode(out)

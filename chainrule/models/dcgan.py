@@ -115,7 +115,7 @@ def fit(model: GAN, splits, config: dict, log: Callable | None = None, loop=None
     fresh samples (both near 0.5 when G fools D). ``loop``: a ``Loop`` for checkpoints and
     resume. Returns the last epoch's metrics."""
     X = 2 * splits.train.tensors[0].numpy().astype(np.float32) - 1  # G and D work in [-1, 1]
-    X_test = 2 * splits.test.tensors[0][:256] - 1
+    X_test = 2 * splits.test.tensors[0][:256].to(next(model.parameters()).device) - 1
     seed = int(config.get("seed", 0))
 
     def evaluate(epoch: int) -> dict:

@@ -80,13 +80,16 @@ class GAN(nn.Module):
         """G's input for n samples and their codes: (z (n, latent_dim), None), or with
         ``codes`` ([one-hot c, z] (n, codes + latent_dim), c (n,) int64), drawn from the NumPy
         Generator ``rng`` (default: chainrule's own)."""
+        device = _device_of(self)
         if not self.codes:
-            return _latent(n, self.latent_dim, rng), None
+            return _latent(n, self.latent_dim, rng).to(device), None
         rng = backend.rng() if rng is None else rng
         z = rng.standard_normal((n, self.latent_dim)).astype(np.float32)
         c = rng.integers(0, self.codes, n)
         one_hot = np.eye(self.codes, dtype=np.float32)[c]
-        return cr.tensor(np.concatenate([one_hot, z], 1)), cr.tensor(c)
+        return cr.tensor(np.concatenate([one_hot, z], 1), device=device), cr.tensor(
+            c, device=device
+        )
 
     def forward(self, z: cr.Tensor) -> cr.Tensor:
         return self.generator(z)
@@ -170,7 +173,7 @@ def gradient_penalty(
     """
     n = real.shape[0]
     if eps is None:
-        eps = cr.rand(n, *([1] * (real.dim() - 1)), dtype=real.dtype)
+        eps = cr.rand(n, *([1] * (real.dim() - 1)), dtype=real.dtype).to(real.device)
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     out = D(x_hat)
     (g,) = cr.grad(out.sum(), x_hat, create_graph=True)
@@ -225,6 +228,13 @@ def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
             a.data += (1 - decay) * b.data
         else:
             a.data[...] = b.data
+
+
+def _device_of(model: nn.Module):
+    """The device of ``model``'s parameters (the CPU for a model without any)."""
+    for p in model.parameters():
+        return p.device
+    return backend.CPU
 
 
 def _latent(n: int, latent_dim: int, rng=None) -> cr.Tensor:
@@ -309,6 +319,7 @@ def train_adversarial(
 
     rng = np.random.default_rng(seed)
     G, D = model.generator, model.discriminator
+    device = _device_of(model)  # where the caller put the model: the batches follow it
     opt_g = cr.optim.Adam(G.parameters(), lr=lr, betas=betas)
     opt_d = cr.optim.Adam(D.parameters(), lr=lr, betas=betas)
     steps = max(1, math.ceil(len(X) / bs))
@@ -326,7 +337,7 @@ def train_adversarial(
     t0 = time.perf_counter()
     for epoch, step in loop.steps(epochs, steps):
         for _ in range(n_critic):
-            real = cr.tensor(X[rng.integers(0, len(X), bs)])
+            real = cr.tensor(X[rng.integers(0, len(X), bs)], device=device)
             z, c = model.noise(bs, rng)
             with cr.no_grad():
                 fake = G(z)

@@ -83,6 +83,7 @@ def fit(model: Neuron, splits, config: dict, log: Callable[[int, dict], None], l
     the hand-derived one. ``loop`` (a ``Loop``) checkpoints the weight after each step; a resume
     with more epochs takes the further steps."""
     x, y = splits.train.tensors
+    x, y = x.to(model.linear.weight.device), y.to(model.linear.weight.device)
     lr, steps = float(config.get("lr", DEFAULTS["lr"])), int(config.get("epochs", 1))
     if not lr > 0 or steps < 1:
         raise ValueError(f"neuron: need lr > 0 and epochs >= 1, got lr {lr}, epochs {steps}")

@@ -69,10 +69,12 @@ class _ConvNd(Module):
         ±1/√fan_in with fan_in = weight.shape[1]·∏kernel_size."""
         fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        rng = backend.rng()
-        self.weight.data[...] = rng.uniform(-bound, bound, size=self.weight.shape)
+        rng = backend.rng()  # drawn on the host, copied to the weights' device
+        w = rng.uniform(-bound, bound, size=self.weight.shape)
+        self.weight.data[...] = backend.to_device(w, self.weight.device)
         if self.bias is not None:
-            self.bias.data[...] = rng.uniform(-bound, bound, size=self.bias.shape)
+            b = rng.uniform(-bound, bound, size=self.bias.shape)
+            self.bias.data[...] = backend.to_device(b, self.bias.device)
 
     def extra_repr(self) -> str:
         s = (

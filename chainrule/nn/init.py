@@ -79,7 +79,12 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    """Write ``values`` into ``tensor`` in place (no gradient recorded), bumping its version."""
+    """Write ``values`` into ``tensor`` in place (no gradient recorded), bumping its version.
+
+    Values are drawn on the host by the CPU generator, whatever the tensor's device, so a seed
+    gives the same weights on every device; a GPU tensor gets them copied over."""
+    if backend.is_array(values):
+        values = backend.to_device(values, tensor.device)
     with no_grad():
         tensor[...] = values
     return tensor

@@ -229,7 +229,8 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor(backend.np.zeros_like(p.grad.data))
+                xp = backend.get_array_module(p.grad.data)
+                p.grad = Tensor(xp.zeros_like(p.grad.data))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -333,6 +334,7 @@ class Module:
             )
         for k, arr in arrays.items():
             t = own[k]
+            arr = backend.to_device(arr, backend.device_of(t.data))  # host values onto a GPU
             t.data[...] = arr.astype(t.dtype, copy=False)
             bump_version(t)
         return IncompatibleKeys(missing, unexpected)
@@ -367,7 +369,7 @@ def _as_array(v):
         return v.data
     if hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor
         return v.detach().cpu().numpy()
-    return backend.np.asarray(v)
+    return v if backend.is_array(v) else backend.np.asarray(v)
 
 
 def _moved(a, device, dtype):

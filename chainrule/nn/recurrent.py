@@ -96,7 +96,8 @@ class _CellBase(Module):
         return s
 
     def _zeros(self, x):
-        return Tensor(backend.np.zeros((x.shape[0], self.hidden_size), dtype=x.dtype))
+        xp = backend.get_array_module(x.data)
+        return Tensor(xp.zeros((x.shape[0], self.hidden_size), dtype=x.dtype))
 
 
 class RNNCell(_CellBase):
@@ -214,10 +215,12 @@ class RNNBase(Module):
         ws = [getattr(self, n) for n in self._names[k]]
         return ws if len(ws) == 4 else ws + [None, None]
 
-    def _mask(self, lengths, T, B, dtype):
-        """lengths (B,) → a 0/1 mask (T, B, 1), or None when every sequence is full."""
+    def _mask(self, lengths, T, B, x):
+        """lengths (B,) → a 0/1 mask (T, B, 1) in x's dtype on x's device, or None when every
+        sequence is full. The lengths are checked on the host (torch wants them on the CPU)."""
         op = self._op
-        L = backend.np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+        L = backend.to_host(lengths.data if isinstance(lengths, Tensor) else lengths)
+        L = backend.np.asarray(L)
         if L.ndim != 1 or L.shape[0] != B:
             raise ValueError(
                 f"{op}: lengths must have one entry per sequence: expected shape ({B},), "
@@ -230,7 +233,8 @@ class RNNBase(Module):
             raise ValueError(f"{op}: lengths must lie in [0, {T}] (the sequence length), got {bad}")
         if (L == T).all():
             return None
-        return (backend.np.arange(T)[:, None] < L[None, :]).astype(dtype)[..., None]
+        mask = (backend.np.arange(T)[:, None] < L[None, :]).astype(x.dtype)[..., None]
+        return backend.to_device(mask, x.device)
 
     def _check_hidden(self, h, name, D_L, B, batched):
         h = as_tensor(h)
@@ -274,7 +278,7 @@ class RNNBase(Module):
                 c0 = self._check_hidden(hx[1], "c0", D * self.num_layers, B, batched)
             else:
                 h0 = self._check_hidden(hx, "hx", D * self.num_layers, B, batched)
-        mask = None if lengths is None else self._mask(lengths, T, B, x.dtype)
+        mask = None if lengths is None else self._mask(lengths, T, B, x)
         hs, cs = [], []
         for layer in range(self.num_layers):
             outs = []

@@ -6,7 +6,7 @@ import operator
 import numpy as np
 import pytest
 import torch
-from helpers import check_against_torch, check_gradcheck
+from helpers import check_against_torch, check_gradcheck, on_device
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -24,7 +24,7 @@ def lib(t):
 
 def same_values(fn, *arrays):
     """Forward only, for inputs the helper can't draw (ints, bools): value and dtype."""
-    ours = fn(*[cr.tensor(a) for a in arrays])
+    ours = fn(*[on_device(a) for a in arrays])
     ref = fn(*[torch.tensor(a) for a in arrays])
     assert str(ours.dtype) == str(ref.dtype).replace("torch.", ""), (ours.dtype, ref.dtype)
     np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6, equal_nan=True)
@@ -319,7 +319,7 @@ def test_clamp_tensor_bounds(dtype):
 # ------------------------------------------------------------------ where
 def where_fn(cond):
     def fn(a, b):
-        c = torch.from_numpy(cond) if isinstance(a, torch.Tensor) else cr.tensor(cond)
+        c = torch.from_numpy(cond) if isinstance(a, torch.Tensor) else on_device(cond)
         return lib(a).where(c, a, b)
 
     return fn
@@ -342,15 +342,19 @@ def test_where(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_where_with_scalar_branches(dtype):
     cond = np.array([[True, False, True], [False, False, True]])
-    c_t, c_cr = torch.from_numpy(cond), cr.tensor(cond)
+    c_t, c_cr = torch.from_numpy(cond), on_device(cond)
 
     def pick(ct, ccr, a=None, b=None):
         return lambda x: lib(x).where(ct if lib(x) is torch else ccr, a or x, b or x)
 
     check_against_torch(pick(c_t, c_cr, b=0.5), (2, 3), dtype=dtype)
     check_against_torch(pick(c_t, c_cr, a=-2), (2, 3), dtype=dtype)
-    check_against_torch(lambda x: x.masked_fill(lib(x).tensor(cond), -1.0), (2, 3), dtype=dtype)
-    check_against_torch(lambda x: x.where(lib(x).tensor(cond), 0.0), (3,), dtype=dtype)
+    check_against_torch(
+        lambda x: x.masked_fill(c_t if lib(x) is torch else on_device(cond), -1.0),
+        (2, 3),
+        dtype=dtype,
+    )
+    check_against_torch(lambda x: x.where(c_t if lib(x) is torch else c_cr, 0.0), (3,), dtype=dtype)
     same_values(lambda c: lib(c).where(c, 1.0, 0.0), cond)
     same_values(lambda c: lib(c).where(c, 1, 0), cond)
     same_values(lambda c, a: lib(c).where(c, a, 0.5), cond, INT)

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import host
 
 import chainrule as cr
 from chainrule.functions.dropout import dropout, dropout1d, dropout2d
@@ -22,26 +23,27 @@ def test_kept_fraction_and_scaling(p):
 
 
 @pytest.mark.parametrize("dtype", [cr.float32, cr.float64])
-def test_gradient_is_mask_over_keep(dtype):
+def test_gradient_is_mask_over_keep(dtype, device):
     cr.manual_seed(1)
     p = 0.3
-    x = cr.randn(50, 40, dtype=dtype, requires_grad=True)
+    x = cr.randn(50, 40, dtype=dtype, requires_grad=True, device=device)
     y = dropout(x, p)
+    assert y.device == x.device  # the mask was drawn on x's device
     g = np.random.default_rng(0).standard_normal((50, 40)).astype(dtype)
-    y.backward(cr.tensor(g))
-    mask = (y.data != 0) / (1 - p)
+    y.backward(cr.tensor(g, device=device))
+    mask = (host(y) != 0) / (1 - p)
     assert x.grad.dtype == dtype and y.dtype == dtype
-    np.testing.assert_allclose(x.grad.data, g * mask, rtol=1e-6)
-    np.testing.assert_allclose(y.data, x.data * mask, rtol=1e-6)
+    np.testing.assert_allclose(host(x.grad), g * mask, rtol=1e-6)
+    np.testing.assert_allclose(host(y), host(x) * mask, rtol=1e-6)
 
 
-def test_reproducible_with_manual_seed():
-    x = cr.ones(1000)
+def test_reproducible_with_manual_seed(device):
+    x = cr.ones(1000, device=device)
     cr.manual_seed(7)
-    a = dropout(x, 0.5).data
+    a = host(dropout(x, 0.5))
     cr.manual_seed(7)
-    b = dropout(x, 0.5).data
-    c = dropout(x, 0.5).data
+    b = host(dropout(x, 0.5))
+    c = host(dropout(x, 0.5))
     np.testing.assert_array_equal(a, b)
     assert (a != c).any()
 
@@ -53,12 +55,12 @@ def test_eval_mode_and_p_zero_return_input():
     assert dropout2d(cr.randn(2, 3, 4, 4), 0.5, training=False).shape == (2, 3, 4, 4)
 
 
-def test_p_one_zeroes_everything():
-    x = cr.randn(10, 10, requires_grad=True)
+def test_p_one_zeroes_everything(device):
+    x = cr.randn(10, 10, requires_grad=True, device=device)
     y = dropout(x, 1.0)
-    assert not y.data.any() and np.isfinite(y.data).all()
+    assert not host(y).any() and np.isfinite(host(y)).all()
     y.sum().backward()
-    assert not x.grad.data.any()
+    assert not host(x.grad).any()
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5])
@@ -68,11 +70,11 @@ def test_bad_p_raises(fn, p):
         fn(cr.ones(2, 3, 4, 5), p)
 
 
-def test_dropout2d_zeroes_whole_channels():
+def test_dropout2d_zeroes_whole_channels(device):
     cr.manual_seed(3)
     p = 0.4
     n, c = 200, 100
-    y = dropout2d(cr.ones(n, c, 3, 3, dtype=cr.float64), p).data
+    y = host(dropout2d(cr.ones(n, c, 3, 3, dtype=cr.float64, device=device), p))
     per_channel = y.reshape(n, c, -1)
     assert ((per_channel == 0).all(-1) | (per_channel == 1 / (1 - p)).all(-1)).all()
     kept = per_channel[..., 0] != 0
@@ -100,11 +102,11 @@ def test_dropout_gradgradcheck():
     assert cr.autograd.gradgradcheck(fn, [x])
 
 
-def test_dropout1d_channels():
+def test_dropout1d_channels(device):
     cr.manual_seed(0)
-    y = dropout1d(cr.ones(8, 50, 6), 0.5).data
+    y = host(dropout1d(cr.ones(8, 50, 6, device=device), 0.5))
     assert ((y == 0).all(-1) | (y == 2).all(-1)).all()
-    y = dropout1d(cr.ones(50, 6), 0.5).data  # unbatched (C, L)
+    y = host(dropout1d(cr.ones(50, 6, device=device), 0.5))  # unbatched (C, L)
     assert ((y == 0).all(-1) | (y == 2).all(-1)).all()
 
 

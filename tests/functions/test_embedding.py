@@ -1,11 +1,12 @@
 """embedding against torch: repeated indices (scatter-add), padding_idx, scale_grad_by_freq,
 max_norm, double backward, and index validation."""
 
+import helpers
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import assert_close
+from helpers import assert_close, on_device
 
 import chainrule as cr
 from chainrule.functions.embedding import embedding
@@ -14,13 +15,13 @@ from chainrule.functions.embedding import embedding
 def _compare(idx, V, D, dtype="float64", seed=0, **kw):
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((V, D)).astype(dtype)
-    Wc = cr.tensor(W.copy(), requires_grad=True)
+    Wc = cr.tensor(W.copy(), requires_grad=True, device=helpers.DEVICE)
     Wt = torch.tensor(W.copy(), requires_grad=True)
-    y = embedding(cr.tensor(idx), Wc, **kw)
+    y = embedding(on_device(idx), Wc, **kw)
     yt = F.embedding(torch.from_numpy(idx), Wt, **kw)
     assert_close(y.data, yt, dtype, "forward")
     g = rng.standard_normal(yt.shape).astype(dtype)
-    y.backward(cr.tensor(g))
+    y.backward(on_device(g))
     yt.backward(torch.from_numpy(g))
     assert_close(Wc.grad.data, Wt.grad, dtype, "grad of weight")
     assert_close(Wc.data, Wt, dtype, "weight after")
@@ -78,13 +79,14 @@ def test_double_backward_with_padding_matches_torch():
     idx = np.array([[0, 2], [2, 2], [1, 0]])
     rng = np.random.default_rng(2)
     W, v = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-    Wc, Wt = cr.tensor(W, requires_grad=True), torch.tensor(W, requires_grad=True)
-    (gc,) = cr.grad((embedding(cr.tensor(idx), Wc, **kw) ** 3).sum(), [Wc], create_graph=True)
+    Wc = cr.tensor(W, requires_grad=True, device=helpers.DEVICE)
+    Wt = torch.tensor(W, requires_grad=True)
+    (gc,) = cr.grad((embedding(on_device(idx), Wc, **kw) ** 3).sum(), [Wc], create_graph=True)
     (gt,) = torch.autograd.grad(
         (F.embedding(torch.from_numpy(idx), Wt, **kw) ** 3).sum(), [Wt], create_graph=True
     )
     assert_close(gc.data, gt, what="first grad")
-    (gc * cr.tensor(v)).sum().backward()
+    (gc * on_device(v)).sum().backward()
     (gt * torch.from_numpy(v)).sum().backward()
     assert_close(Wc.grad.data, Wt.grad, what="second-order grad")
 

@@ -6,6 +6,7 @@ import torch
 from helpers import check_against_torch, check_gradcheck
 
 import chainrule as cr
+from chainrule import backend
 
 DTYPES = ["float64", "float32"]
 MATMUL_SHAPES = [
@@ -47,12 +48,17 @@ def test_matmul_second_order_through_a_product():
     check_against_torch(lambda a, b: (a @ b) @ (a @ b).mT, (2, 3, 3), (3, 3))
 
 
-def test_matmul_with_an_array_operand():
+def test_matmul_with_an_array_operand(device):
     b = np.arange(12.0).reshape(4, 3)
-    check_against_torch(lambda a: a @ b, (2, 4), torch_fn=lambda a: a @ torch.from_numpy(b))
-    check_against_torch(
-        lambda a: b.T @ a, (4, 2), torch_fn=lambda a: torch.from_numpy(b.T) @ a, gradgrad=False
-    )
+    bd = backend.to_device(b, device)  # an array on the tensor's device
+    check_against_torch(lambda a: a @ bd, (2, 4), torch_fn=lambda a: a @ torch.from_numpy(b))
+    if device == "cpu":
+        check_against_torch(
+            lambda a: b.T @ a, (4, 2), torch_fn=lambda a: torch.from_numpy(b.T) @ a, gradgrad=False
+        )
+    else:  # a host array meeting a GPU tensor is refused, naming both devices
+        with pytest.raises(RuntimeError, match="cuda:0 and cpu"):
+            cr.ones(2, 4, device=device) @ b
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

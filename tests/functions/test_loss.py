@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import assert_close, check_against_torch
+from helpers import assert_close, check_against_torch, on_device
 
 import chainrule as cr
 from chainrule.functions import loss as L
@@ -19,8 +19,9 @@ C = 4
 
 
 def _pair(a):
-    """The same array as a chainrule and a torch constant (None stays None)."""
-    return (None, None) if a is None else (cr.tensor(a), torch.tensor(a))
+    """The same array as a chainrule constant (on the test's device) and a torch one (None stays
+    None)."""
+    return (None, None) if a is None else (on_device(a), torch.tensor(a))
 
 
 def _index_target(shape, rng, ignore_index):
@@ -104,7 +105,7 @@ def test_cross_entropy_extreme_logits():
     t = np.array([1, 1])
     for smoothing in (0.0, 0.3):
         out = check_against_torch(
-            lambda a, s=smoothing: L.cross_entropy(a, cr.tensor(t), label_smoothing=s),
+            lambda a, s=smoothing: L.cross_entropy(a, on_device(t), label_smoothing=s),
             x,
             torch_fn=lambda a, s=smoothing: F.cross_entropy(a, torch.tensor(t), label_smoothing=s),
         )
@@ -197,7 +198,7 @@ def test_binary_cross_entropy_clamps_log_at_0_and_1():
     x = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
     t = np.array([1.0, 0.0, 0.0, 1.0, 0.3])
     check_against_torch(
-        lambda a: L.binary_cross_entropy(a, cr.tensor(t), reduction="none"),
+        lambda a: L.binary_cross_entropy(a, on_device(t), reduction="none"),
         x,
         torch_fn=lambda a: F.binary_cross_entropy(a, torch.tensor(t), reduction="none"),
         gradgrad=False,
@@ -257,7 +258,7 @@ def test_bce_with_logits_float32_and_gradcheck():
     t = rng.random((6, 2)).astype(np.float32)
     check_against_torch(
         lambda a: L.binary_cross_entropy_with_logits(
-            a, cr.tensor(t), pos_weight=cr.tensor(np.float32([2.0, 0.5]))
+            a, on_device(t), pos_weight=on_device(np.float32([2.0, 0.5]))
         ),
         (6, 2),
         low=-30,
@@ -352,7 +353,7 @@ def test_kl_div_zero_target_is_zero():
     q = np.log(np.array([[0.5, 0.25, 0.25]]))
     p = np.array([[0.0, 0.5, 0.5]])
     check_against_torch(
-        lambda a: L.kl_div(a, cr.tensor(p), reduction="sum"),
+        lambda a: L.kl_div(a, on_device(p), reduction="sum"),
         q,
         torch_fn=lambda a: F.kl_div(a, torch.tensor(p), reduction="sum"),
     )

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import assert_close, check_against_torch
+from helpers import assert_close, check_against_torch, on_device
 
 import chainrule as cr
 from chainrule.functions.normalization import batch_norm, group_norm, layer_norm
@@ -68,7 +68,7 @@ def test_batch_norm_eval_uses_running_stats(shape):
     C = shape[1]
     rm, rv = rng.standard_normal(C), rng.random(C) + 0.5
     check_against_torch(
-        lambda x, w, b: batch_norm(x, cr.tensor(rm), cr.tensor(rv), w, b, eps=1e-3),
+        lambda x, w, b: batch_norm(x, on_device(rm), on_device(rv), w, b, eps=1e-3),
         shape,
         (C,),
         (C,),

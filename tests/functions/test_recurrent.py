@@ -11,8 +11,10 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import host
 
 import chainrule as cr
+from chainrule import backend
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 from chainrule.functions.recurrent import GATES, composed_layer, fused_layer
 
@@ -21,11 +23,11 @@ T, B, I, H = 5, 3, 4, 6
 MASK = (np.arange(T)[:, None] < np.array([5, 2, 4])[None, :]).astype(np.float64)[..., None]
 
 
-def draw(mode, rng, bias=True, states=True, dtype="float64"):
+def draw(mode, rng, bias=True, states=True, dtype="float64", device="cpu"):
     G = GATES[mode] * H
     shapes = [(T, B, I), (G, I), (G, H), (G,), (G,), (B, H), (B, H)]
     arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
-    ts = [cr.tensor(a, requires_grad=True) for a in arrays]
+    ts = [cr.tensor(a, requires_grad=True, device=device) for a in arrays]
     if not bias:
         ts[3] = ts[4] = None
     if not states:
@@ -39,10 +41,10 @@ def draw(mode, rng, bias=True, states=True, dtype="float64"):
 @pytest.mark.parametrize(
     "reverse, masked, bias, states", list(itertools.product([False, True], repeat=4))
 )
-def test_fused_matches_composed(mode, reverse, masked, bias, states):
+def test_fused_matches_composed(mode, reverse, masked, bias, states, device):
     rng = np.random.default_rng(0)
-    ts = draw(mode, rng, bias, states)
-    mask = MASK if masked else None
+    ts = draw(mode, rng, bias, states, device=device)
+    mask = backend.to_device(MASK, device) if masked else None
     gy = rng.standard_normal((T + 2, B, H))
     if mode != "LSTM":
         gy[T + 1] = 0  # the c row is a constant zero there
@@ -52,8 +54,8 @@ def test_fused_matches_composed(mode, reverse, masked, bias, states):
             if t is not None:
                 t.grad = None
         y = f(mode, *ts, mask=mask, reverse=reverse)
-        y.backward(cr.tensor(gy))
-        results.append([y.data] + [t.grad.data for t in ts if t is not None])
+        y.backward(cr.tensor(gy, device=device))
+        results.append([host(y)] + [host(t.grad) for t in ts if t is not None])
     for i, (a, b) in enumerate(zip(*results)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"item {i}")
     if masked:  # padded outputs are zero
@@ -61,12 +63,13 @@ def test_fused_matches_composed(mode, reverse, masked, bias, states):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_fused_float32_matches_composed(mode):
+def test_fused_float32_matches_composed(mode, device):
     rng = np.random.default_rng(1)
-    ts = draw(mode, rng, dtype="float32")
-    outs = [f(mode, *ts, mask=MASK.astype(np.float32)) for f in (fused_layer, composed_layer)]
+    ts = draw(mode, rng, dtype="float32", device=device)
+    mask = backend.to_device(MASK.astype(np.float32), device)
+    outs = [f(mode, *ts, mask=mask) for f in (fused_layer, composed_layer)]
     assert outs[0].dtype == np.float32
-    np.testing.assert_allclose(outs[0].data, outs[1].data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(host(outs[0]), host(outs[1]), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("mode", MODES)

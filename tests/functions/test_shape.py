@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import check_against_torch, check_gradcheck
+from helpers import check_against_torch, check_gradcheck, on_device
 
 import chainrule as cr
 
@@ -101,7 +101,7 @@ def test_split_and_chunk_give_torchs_pieces(name):
         return sum((p * p * const(w)).sum() for p, w in zip(f(t), weights))
 
     check_against_torch(
-        lambda t: weighted(t, cr.tensor), x, torch_fn=lambda t: weighted(t, torch.from_numpy)
+        lambda t: weighted(t, on_device), x, torch_fn=lambda t: weighted(t, torch.from_numpy)
     )
 
 

@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import host
 
 import chainrule as cr
+from chainrule import backend
 from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 
 from .twin import check_twin
@@ -127,3 +129,17 @@ def test_trains_in_a_sequential():
             p.data -= 0.5 * p.grad.data
         losses.append(float(loss.item()))
     assert losses[2] < losses[0]
+
+
+def test_reset_parameters_on_device_draws_what_the_cpu_draws(device):
+    """Weights are drawn on the host and copied to the layer's device: the same seed gives the
+    same weights on every device."""
+    cr.manual_seed(0)
+    ref = Conv2d(2, 3, 3)
+    conv = Conv2d(2, 3, 3).to(device)
+    cr.manual_seed(0)
+    conv.reset_parameters()
+    for name in ("weight", "bias"):
+        ours = getattr(conv, name)
+        assert backend.on_device(ours.data, device), name
+        np.testing.assert_array_equal(host(ours), getattr(ref, name).data)

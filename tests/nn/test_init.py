@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import host
 
 import chainrule as cr
+from chainrule import backend
 from chainrule.nn import init
 from chainrule.nn.parameter import Parameter
 
@@ -208,3 +210,30 @@ def test_plain_tensor_and_dtype_kept():
     t = cr.zeros(50, 60, dtype=cr.float64)
     init.xavier_normal_(t)
     assert t.dtype == cr.float64 and t.data.std() > 0
+
+
+ON_DEVICE = {
+    "uniform_": lambda t: init.uniform_(t, -2.0, 3.0),
+    "normal_": lambda t: init.normal_(t, 1.5, 0.5),
+    "trunc_normal_": lambda t: init.trunc_normal_(t, 0.0, 1.0, -1.0, 2.0),
+    "constant_": lambda t: init.constant_(t, 2.5),
+    "eye_": init.eye_,
+    "xavier_uniform_": init.xavier_uniform_,
+    "xavier_normal_": init.xavier_normal_,
+    "kaiming_uniform_": init.kaiming_uniform_,
+    "kaiming_normal_": init.kaiming_normal_,
+    "orthogonal_": init.orthogonal_,
+}
+
+
+@pytest.mark.parametrize("name", ON_DEVICE)
+def test_fills_a_tensor_on_its_device_with_the_cpu_draws(name, device):
+    """Values are drawn on the host and copied over: a seed gives the same weights anywhere."""
+    fill = ON_DEVICE[name]
+    cr.manual_seed(4)
+    ref = fill(_param((6, 4), cr.float64))
+    w = Parameter(cr.zeros(6, 4, dtype=cr.float64, device=device))
+    cr.manual_seed(4)
+    assert fill(w) is w
+    assert backend.on_device(w.data, device) and w.dtype == cr.float64
+    np.testing.assert_array_equal(host(w), ref.data)

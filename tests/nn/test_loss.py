@@ -51,17 +51,18 @@ def _kwargs(kw, lib):
 
 
 @pytest.mark.parametrize("name,kw,x,t", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
-def test_loss_module_matches_torch(name, kw, x, t):
-    ours = getattr(nnl, name)(**_kwargs(kw, cr))
+def test_loss_module_matches_torch(name, kw, x, t, device):
+    ours = getattr(nnl, name)(**_kwargs(kw, cr)).to(device)  # weights are buffers: they move
     with pytest.warns(UserWarning) if "reduce" in kw or "size_average" in kw else _nothing():
         theirs = getattr(torch.nn, name)(**_kwargs(kw, torch))
     assert ours.reduction == theirs.reduction
     assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
-    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    y, y_t = ours(xc, cr.tensor(t)), theirs(xt, torch.tensor(t))
+    xc = cr.tensor(x, requires_grad=True, device=device)
+    xt = torch.tensor(x, requires_grad=True)
+    y, y_t = ours(xc, cr.tensor(t, device=device)), theirs(xt, torch.tensor(t))
     assert_close(y.data, y_t, what="loss")
     g = rng.standard_normal(tuple(y_t.shape))
-    y.backward(cr.tensor(g))
+    y.backward(cr.tensor(g, device=device))
     y_t.backward(torch.tensor(g))
     assert_close(xc.grad.data, xt.grad, what="input grad")
 

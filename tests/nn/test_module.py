@@ -140,12 +140,12 @@ def test_train_calls_overridden_child_train():
     assert calls == [False]
 
 
-def test_zero_grad_and_requires_grad_():
-    m = Net()
-    m(cr.randn(2, 3)).sum().backward()
+def test_zero_grad_and_requires_grad_(device):
+    m = Net().to(device)
+    m(cr.randn(2, 3, device=device)).sum().backward()
     assert all(p.grad is not None for p in m.parameters())
     m.zero_grad(set_to_none=False)
-    assert all(not p.grad.data.any() for p in m.parameters())
+    assert all(not p.grad.data.any() and p.grad.device == p.device for p in m.parameters())
     m.zero_grad()
     assert all(p.grad is None for p in m.parameters())
     assert m.requires_grad_(False) is m

@@ -3,6 +3,7 @@ gradients, running statistics after several training steps, and eval mode."""
 
 from __future__ import annotations
 
+import helpers
 import numpy as np
 import pytest
 import torch
@@ -15,18 +16,20 @@ TORCH_DTYPE = {"float64": torch.float64, "float32": torch.float32}
 
 
 def _twins(ours, theirs, rng, dtype):
-    """Give both layers the same random parameters (not ones/zeros, so they matter)."""
+    """Give both layers the same random parameters (not ones/zeros, so they matter); ours then
+    moves to the test's device (``helpers.DEVICE``)."""
     theirs.to(TORCH_DTYPE[dtype])
     for name, p in theirs.named_parameters():
         a = rng.uniform(0.5, 1.5, tuple(p.shape)).astype(dtype)
         with torch.no_grad():
             p.copy_(torch.from_numpy(a))
         getattr(ours, name).data[...] = a
+    ours.to(helpers.DEVICE)
 
 
 def _step(ours, theirs, x, rng, dtype):
     """One forward and backward on both; compare output and every gradient."""
-    xc = cr.tensor(x, requires_grad=True)
+    xc = cr.tensor(x, requires_grad=True, device=helpers.DEVICE)
     xt = torch.tensor(x, requires_grad=True)
     y, y_t = ours(xc), theirs(xt)
     assert_close(y.data, y_t, dtype, "output")
@@ -34,7 +37,7 @@ def _step(ours, theirs, x, rng, dtype):
     for p in ours.parameters():
         p.grad = None
     theirs.zero_grad()
-    y.backward(cr.tensor(g))
+    y.backward(cr.tensor(g, device=helpers.DEVICE))
     y_t.backward(torch.from_numpy(g))
     assert_close(xc.grad.data, xt.grad, dtype, "input grad")
     for name, p in theirs.named_parameters():

@@ -9,9 +9,11 @@ against torch's pack_padded_sequence(enforce_sorted=False) / pad_packed_sequence
 import itertools
 import warnings
 
+import helpers
 import numpy as np
 import pytest
 import torch
+from helpers import host
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import chainrule as cr
@@ -28,7 +30,7 @@ THEIRS = {
 
 
 def close(ours, ref, dtype, what):
-    ours = np.asarray(ours.data if isinstance(ours, cr.Tensor) else ours)
+    ours = host(ours)
     ref = ref.detach().numpy() if isinstance(ref, torch.Tensor) else np.asarray(ref)
     assert ours.shape == ref.shape, f"{what}: shape {ours.shape} != torch's {ref.shape}"
     tol = 1e-9 if dtype == "float64" else 1e-5
@@ -74,13 +76,15 @@ def compare(
         batch_first=batch_first,
         bidirectional=bidirectional,
     )
+    dev = helpers.DEVICE  # ours runs there; torch on the CPU
+    ours.to(dev)
     D = 2 if bidirectional else 1
     shape = (T, n_in) if unbatched else ((B, T, n_in) if batch_first else (T, B, n_in))
     x = rng.standard_normal(shape).astype(dtype)
-    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    xc, xt = cr.tensor(x, requires_grad=True, device=dev), torch.tensor(x, requires_grad=True)
     hshape = (D * num_layers, H) if unbatched else (D * num_layers, B, H)
     states = [rng.standard_normal(hshape).astype(dtype) for _ in range(2 if mode == "LSTM" else 1)]
-    sc = [cr.tensor(s, requires_grad=True) for s in states]
+    sc = [cr.tensor(s, requires_grad=True, device=dev) for s in states]
     st = [torch.tensor(s, requires_grad=True) for s in states]
     hc = ht = None
     if with_h0:
@@ -100,7 +104,7 @@ def compare(
     for name, a, b in zip(names, outs_c, outs_t):
         close(a, b, dtype, name)
         g = rng.standard_normal(tuple(b.shape)).astype(dtype)
-        loss_c = loss_c + (a * cr.tensor(g)).sum()
+        loss_c = loss_c + (a * cr.tensor(g, device=dev)).sum()
         loss_t = loss_t + (b * torch.tensor(g)).sum()
     loss_c.backward()
     loss_t.backward()

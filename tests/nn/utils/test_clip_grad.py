@@ -1,9 +1,10 @@
 import math
 
+import helpers
 import numpy as np
 import pytest
 import torch
-from helpers import assert_close
+from helpers import assert_close, host
 
 import chainrule as cr
 from chainrule.nn import Parameter
@@ -18,16 +19,17 @@ SHAPES = [(3, 4), (5,), (), (2, 0)]
 
 
 def pairs(scale, dtype="float64", seed=0, shapes=SHAPES):
-    """The same parameters with the same gradients in chainrule and torch."""
+    """The same parameters with the same gradients in chainrule (on ``helpers.DEVICE``) and
+    torch."""
     rng = np.random.default_rng(seed)
     ours, theirs = [], []
     for s in shapes:
         g = (scale * rng.standard_normal(s)).astype(dtype)
         p, t = (
-            Parameter(cr.tensor(np.zeros(s, dtype))),
+            Parameter(cr.tensor(np.zeros(s, dtype), device=helpers.DEVICE)),
             torch.nn.Parameter(torch.zeros(s, dtype=getattr(torch, dtype))),
         )
-        p.grad, t.grad = cr.tensor(g.copy()), torch.tensor(g.copy())
+        p.grad, t.grad = cr.tensor(g.copy(), device=helpers.DEVICE), torch.tensor(g.copy())
         ours.append(p)
         theirs.append(t)
     return ours, theirs
@@ -120,7 +122,7 @@ def test_clip_grad_value_matches_torch(clip_value, dtype):
     assert clip_grad_value_(ours, clip_value) is None
     torch.nn.utils.clip_grad_value_(theirs, clip_value)
     same_grads(ours, theirs, dtype)
-    assert max(float(np.abs(p.grad.data).max(initial=0)) for p in ours) <= clip_value
+    assert max(float(np.abs(host(p.grad)).max(initial=0)) for p in ours) <= clip_value
 
 
 def test_clip_grad_value_takes_one_tensor():
