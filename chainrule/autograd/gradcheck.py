@@ -41,6 +41,11 @@ def _check_inputs(inputs, op):
     return diff
 
 
+def _on(w, o):
+    """The host array ``w`` on the device of tensor ``o``."""
+    return backend.to_device(w, o.device)
+
+
 def _numeric(f, x, eps):
     """Central differences of the scalar f() with respect to every element of x.data."""
     flat = x.data.reshape(-1)
@@ -58,7 +63,8 @@ def _numeric(f, x, eps):
 
 def _compare(name, i, analytic, numeric, atol, rtol, raise_exception):
     np = backend.np
-    a = np.zeros(numeric.shape) if analytic is None else np.asarray(analytic, dtype=np.float64)
+    a = np.zeros(numeric.shape) if analytic is None else backend.to_host(analytic)
+    a = a.astype(np.float64, copy=False)
     bad = ~np.isclose(a, numeric, rtol=rtol, atol=atol, equal_nan=True)
     if bad.any():
         k = tuple(int(v) for v in np.argwhere(bad)[0])
@@ -86,7 +92,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     diff = _check_inputs(inputs, "gradcheck")
     rng = backend.np.random.default_rng(seed)
     outs = _outputs(fn, inputs)
-    ws = [rng.standard_normal(o.shape) for o in outs]
+    ws = [_on(rng.standard_normal(o.shape), o) for o in outs]  # on each output's device
 
     def weighted():  # recorded, since fn may itself differentiate (gradgradcheck)
         return float(sum((o.data * w).sum() for o, w in zip(_outputs(fn, inputs), ws)))
@@ -118,7 +124,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tr
     inputs = _as_tuple(inputs)
     diff = _check_inputs(inputs, "gradgradcheck")
     rng = backend.np.random.default_rng(seed + 1)
-    ws = [rng.standard_normal(o.shape) for o in _outputs(fn, inputs)]
+    ws = [_on(rng.standard_normal(o.shape), o) for o in _outputs(fn, inputs)]
 
     def first_grads(*xs):
         outs = _outputs(fn, xs)

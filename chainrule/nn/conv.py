@@ -63,6 +63,7 @@ class _ConvNd(Module):
         self.weight = Parameter(backend.np.empty(shape, dtype=dtype))
         self.bias = Parameter(backend.np.empty(out_channels, dtype=dtype)) if bias else None
         self.reset_parameters()
+        self._place(device)
 
     def reset_parameters(self) -> None:
         """torch's default: kaiming_uniform_(a=√5), i.e. weight and bias uniform in
@@ -179,6 +180,7 @@ class ConvTranspose2d(_ConvNd):
             dtype,
             output_padding,
         )
+        self._place(device)
 
     def forward(self, input, output_size=None):  # noqa: A002
         opad = self.output_padding

@@ -268,6 +268,12 @@ class Module:
                         t.grad = Tensor(_moved(t.grad.data, device, dtype))
         return self
 
+    def _place(self, device) -> None:
+        """A layer constructor's ``device=``: move what it just made there (None: the CPU).
+        Weights are drawn on the host first, so a seed gives the same weights on every device."""
+        if device is not None:
+            self.to(device)
+
     def cuda(self, device=None) -> Module:
         """Move every parameter and buffer to GPU ``device`` (default the current one)."""
         return self.to(_cuda_device(device))

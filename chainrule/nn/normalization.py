@@ -53,6 +53,7 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        self._place(device)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
@@ -146,6 +147,7 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        self._place(device)
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
@@ -192,6 +194,7 @@ class GroupNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        self._place(device)
 
     def reset_parameters(self) -> None:
         if self.affine:

@@ -54,6 +54,7 @@ class _CellBase(Module):
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
+        self._place(device)
 
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
@@ -113,6 +114,7 @@ class RNNCell(_CellBase):
             )
         super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
+        self._place(device)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, hs, batched = self._prepare(input, hx)
@@ -201,6 +203,7 @@ class RNNBase(Module):
                     setattr(self, names[3], Parameter(_empty((G,), dtype)))
                 self._names.append(names)
         self.reset_parameters()
+        self._place(device)
 
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size)

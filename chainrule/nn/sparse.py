@@ -57,6 +57,7 @@ class Embedding(Module):
                     f"({num_embeddings}, {embedding_dim})"
                 )
             self.weight = Parameter(_weight, requires_grad=not _freeze)
+        self._place(device)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)

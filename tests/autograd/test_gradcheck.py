@@ -92,3 +92,14 @@ def test_tolerances_are_used():
     assert gradcheck(Slightly.apply, (_x(),), atol=1e-5, rtol=1e-3)
     with pytest.raises(GradcheckError):
         gradcheck(Slightly.apply, (_x(),), atol=1e-9, rtol=1e-6)
+
+
+def test_checks_run_on_the_inputs_device(device):
+    def x():
+        return cr.tensor(X, requires_grad=True, device=device)
+
+    y = cr.tensor(X[::-1].copy(), requires_grad=True, device=device)
+    assert gradcheck(lambda a, b: (a.exp() * b).tanh(), (x(), y))
+    assert gradgradcheck(lambda a, b: (a * b.sin()).sum(dim=0), (x(), y))
+    with pytest.raises(GradcheckError, match="input 0 at element"):
+        gradcheck(BadCube.apply, (x(),))

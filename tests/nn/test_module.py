@@ -244,3 +244,30 @@ def test_parameter_basics():
     assert not Parameter(cr.ones(2), requires_grad=False).requires_grad
     assert repr(p).startswith("Parameter containing:\n")
     assert Parameter().shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: cr.nn.Linear(3, 4, device=d),
+        lambda d: cr.nn.Bilinear(2, 3, 4, device=d),
+        lambda d: cr.nn.Conv2d(2, 3, 3, device=d),
+        lambda d: cr.nn.ConvTranspose2d(2, 3, 3, device=d),
+        lambda d: cr.nn.BatchNorm2d(3, device=d),
+        lambda d: cr.nn.LayerNorm(5, device=d),
+        lambda d: cr.nn.GroupNorm(2, 4, device=d),
+        lambda d: cr.nn.Embedding(6, 3, device=d),
+        lambda d: cr.nn.LSTMCell(3, 4, device=d),
+        lambda d: cr.nn.GRU(3, 4, num_layers=2, device=d),
+    ],
+)
+def test_device_argument_of_layers_puts_the_seeded_weights_there(make, gpu):
+    """As torch's ``device=``: every parameter and buffer on that device, with the values the
+    same seed gives on the CPU."""
+    cr.manual_seed(4)
+    cpu = make(None)
+    cr.manual_seed(4)
+    cuda = make("cuda")
+    assert all(t.device == "cuda:0" for t in [*cuda.parameters(), *cuda.buffers()])
+    for (name, a), (_, b) in zip(cpu.state_dict().items(), cuda.state_dict().items()):
+        np.testing.assert_array_equal(b.cpu().numpy(), a.numpy(), err_msg=name)
