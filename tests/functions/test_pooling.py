@@ -184,3 +184,33 @@ def test_return_indices_under_no_grad():
     yt, it = F.max_pool2d(torch.tensor(x), 3, 2, 1, return_indices=True)
     np.testing.assert_array_equal(y.data, yt.numpy())
     np.testing.assert_array_equal(i.data, it.numpy())
+
+
+TILED = [dict(kernel_size=2), dict(kernel_size=3), dict(kernel_size=(2, 3)), dict(kernel_size=1)]
+
+
+@pytest.mark.parametrize("kw", TILED)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pool2d_on_a_convs_memory_layout_matches_torch(kw, dtype):
+    """A conv's output is an NCHW view of NHWC memory (``check_against_torch`` would copy it
+    to plain NCHW). ReLU zeros and small integers make ties everywhere: each goes to the first
+    maximum, as in torch. Values, gradients, indices, and the second-order gather."""
+    rng = np.random.default_rng(3)
+    a = np.maximum(rng.integers(-2, 3, size=(2, 6, 6, 5)), 0).astype(dtype)  # (N, H, W, C)
+    a[0, :, :, 1] = rng.standard_normal((6, 6))  # one channel without ties
+    x = cr.from_numpy(a.transpose(0, 3, 1, 2)).requires_grad_(True)  # NCHW view of NHWC
+    xt = torch.tensor(a.transpose(0, 3, 1, 2), requires_grad=True)
+    assert x.data.transpose(0, 2, 3, 1).flags.c_contiguous
+    y, i = max_pool2d(x, return_indices=True, **kw)
+    yt, it = F.max_pool2d(xt, return_indices=True, **kw)
+    assert_close(y.data, yt, dtype, "forward")
+    np.testing.assert_array_equal(i.data, it.numpy())
+    g = rng.standard_normal(tuple(yt.shape)).astype(dtype)
+    gy, gyt = cr.tensor(g, requires_grad=True), torch.tensor(g, requires_grad=True)
+    (gx,) = cr.grad((y * gy).sum(), [x], create_graph=True)  # the scatter of gy
+    (gxt,) = torch.autograd.grad((yt * gyt).sum(), [xt], create_graph=True)
+    assert_close(gx.data, gxt, dtype, "gradient")
+    v = rng.standard_normal(a.transpose(0, 3, 1, 2).shape).astype(dtype)
+    (ggy,) = cr.grad((gx * cr.tensor(v)).sum(), [gy])  # the gather, adjoint of the scatter
+    (ggyt,) = torch.autograd.grad((gxt * torch.from_numpy(v)).sum(), [gyt])
+    assert_close(ggy.data, ggyt, dtype, "second order")
