@@ -60,7 +60,7 @@ gpu-check:
 	ok or sys.exit('gpu-check: needs an NVIDIA GPU, CuPy and a CUDA build of torch (CuPy sees ' \
 	+ str(backend.cuda_device_count()) + ' GPUs, torch ' + torch.__version__ + ' sees ' \
 	+ str(torch.cuda.device_count()) + '); ' + backend.GPU_HINT)"
-	CHAINRULE_REQUIRE_GPU=1 $(GPU_PYTHON) -m pytest -q -m "not slow" -k "cuda or gpu" \
+	CHAINRULE_REQUIRE_GPU=1 $(GPU_PYTHON) -m pytest -q -m "gpu and not slow" -rfE \
 		-p no:cacheprovider $(GPU_TESTS)
 	PYTHONPATH=$(CURDIR) $(GPU_PYTHON) benchmarks/bench_gpu.py --quick
 

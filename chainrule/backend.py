@@ -15,6 +15,11 @@ try:  # CuPy is optional: only a tensor moved to a GPU needs it.
     import cupyx  # type: ignore
 except Exception:  # pragma: no cover - no GPU on CI
     cupy = cupyx = None
+else:  # pragma: no cover
+    try:  # erf on the GPU (functions/arithmetic.py): cupyx loads its scipy lazily
+        import cupyx.scipy.special  # type: ignore # noqa: F401
+    except Exception:
+        pass
 
 np = numpy
 ndarray = numpy.ndarray

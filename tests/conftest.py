@@ -52,3 +52,12 @@ def device(request, monkeypatch):
     if request.param == "cuda":
         use_gpu(monkeypatch)
     return request.param
+
+
+def pytest_collection_modifyitems(items):
+    """Mark what runs on "cuda" with ``gpu``: tests that use the ``gpu`` fixture and the
+    ``cuda`` case of ``device``-parametrized ones (``make gpu-check`` runs ``-m gpu``)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "gpu" in getattr(item, "fixturenames", ()) or params.get("device") == "cuda":
+            item.add_marker(pytest.mark.gpu)
