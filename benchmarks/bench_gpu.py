@@ -178,9 +178,13 @@ def mnist_epoch(device: str) -> dict | str:
     from chainrule.train import fit
 
     try:
-        (X, y), (Xt, yt) = load_mnist(os.path.join(HERE, "..", "data"))
+        root = os.environ.get("CHAINRULE_DATA") or os.path.join(HERE, "..", "data")
+        (X, y), (Xt, yt) = load_mnist(root)
     except (FileNotFoundError, ValueError, OSError) as e:
-        return f"skipped: MNIST not found under data/ ({type(e).__name__}); run `make data`"
+        return (
+            f"skipped: MNIST not found under {root} ({type(e).__name__}); run `make data` or "
+            "set CHAINRULE_DATA to a folder holding the IDX files (raw or .gz)"
+        )
     X = X.reshape(-1, 1, 28, 28).astype(np.float32) / 255
     Xt = Xt.reshape(-1, 1, 28, 28).astype(np.float32) / 255
     y, yt = y.astype(np.int64), yt.astype(np.int64)
