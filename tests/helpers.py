@@ -149,8 +149,9 @@ def check_against_torch(
 
 def check_gradcheck(fn, *shapes, low=-2.0, high=2.0, seed=0, gradgrad=True, atol=1e-5, rtol=1e-3):
     """chainrule's own finite-difference checks, in float64 (the second oracle), on the CPU:
-    ``cr.autograd.gradcheck`` perturbs and compares host arrays (the device runs of an op are
-    checked against torch by ``check_against_torch``)."""
+    they evaluate ``fn`` twice per input element, which the device runs can skip, since
+    ``check_against_torch`` checks every op there (``gradcheck`` itself works on any device:
+    tests/autograd/test_gradcheck.py)."""
     rng = np.random.default_rng(seed)
     xs = []
     for s in shapes:
