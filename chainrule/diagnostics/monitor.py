@@ -17,9 +17,11 @@ class GradientWarning(UserWarning):
 
 
 def _sq_norm(a) -> float:
-    """Σ a² in float64: a float32 gradient of 1e-30 must not square to zero."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1)
-    return float(np.dot(a, a))
+    """Σ a² in float64: a float32 gradient of 1e-30 must not square to zero. On the array's
+    own device: a GPU gradient is not copied to the host, only its norm."""
+    xp = backend.get_array_module(a)
+    a = xp.asarray(a, dtype=xp.float64).reshape(-1)
+    return float(xp.dot(a, a))
 
 
 def _safe_div(a: float, b: float) -> float:
@@ -118,12 +120,12 @@ class GradientMonitor:
             a = g.data
             acc = self._grads.get(key)
             # a copy: the engine may hand this very array to .grad, and clipping scales it
-            self._grads[key] = np.array(a, copy=True) if acc is None else acc + a
+            self._grads[key] = a.copy() if acc is None else acc + a
 
         return hook
 
     def _snapshot(self) -> dict:
-        return {n: [np.array(p.data, copy=True) for p in ps] for n, ps in self.params.items()}
+        return {n: [p.data.copy() for p in ps] for n, ps in self.params.items()}
 
     # -------------------------------------------------------------------- stepping
     def step(self) -> dict:

@@ -230,3 +230,20 @@ def test_plot_writes_a_png(tmp_path):
     path = tmp_path / "gradients.png"
     assert mon.plot(path, title="small net") == str(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_model_on_the_gpu_gives_the_cpu_norms_and_ratios(gpu):
+    """The norms are taken on the gradients' own device; they match the same step on the CPU."""
+    x, y = batch()
+    records = {}
+    for device in ("cpu", "cuda"):
+        m = small_net().to(device)
+        opt = cr.optim.SGD(m.parameters(), lr=0.1)
+        with GradientMonitor(m) as mon:
+            F.cross_entropy(m(cr.tensor(x, device=device)), cr.tensor(y, device=device)).backward()
+            opt.step()
+            records[device] = mon.step()
+    for key in ("grad_norm", "update_ratio"):
+        for name in ("0", "2"):
+            got, want = records["cuda"][key][name], records["cpu"][key][name]
+            assert got == pytest.approx(want, rel=1e-5), (key, name)
