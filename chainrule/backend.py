@@ -427,6 +427,16 @@ def to_host(a):
     return cupy.asnumpy(a) if cupy is not None and isinstance(a, cupy.ndarray) else a
 
 
+def pinned(a):
+    """A copy of the NumPy array ``a`` in page-locked host memory, which copies to a GPU
+    faster (``DataLoader(pin_memory=True)``); ``a`` itself where no GPU is usable."""
+    if not cuda_available() or type(a) is not numpy.ndarray:
+        return a
+    out = cupyx.empty_pinned(a.shape, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
 def synchronize(device=None) -> None:
     """Wait for the GPU's queued work to finish (``cr.cuda.synchronize()``)."""
     require_cuda("cuda.synchronize")

@@ -536,8 +536,14 @@ def _erf(x):
     return _wrap(_np.vectorize(math.erf, otypes=[dtype])(raw))
 
 
+def _empty_pinned(shape, dtype=_np.float64, order="C"):
+    """``cupyx.empty_pinned``: a host NumPy array (CuPy's lives in page-locked memory)."""
+    return _np.empty(shape, dtype=dtype, order=order)
+
+
 cupyx = types.ModuleType("fakecupy.cupyx")
 cupyx.scatter_add = _scatter_add
+cupyx.empty_pinned = _empty_pinned
 cupyx.scipy = types.ModuleType("fakecupy.cupyx.scipy")
 cupyx.scipy.special = types.ModuleType("fakecupy.cupyx.scipy.special")
 cupyx.scipy.special.erf = _erf

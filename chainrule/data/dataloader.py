@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections.abc as abc
 import itertools
+import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -134,6 +135,24 @@ def default_convert(data):
     return data
 
 
+def _pin(data):
+    """``data`` (a batch: tensors in lists, tuples, dicts) with each CPU tensor's values in
+    page-locked memory, as torch's ``pin_memory``."""
+    if isinstance(data, Tensor):
+        return _wrap(backend.pinned(data.data), None)
+    if isinstance(data, abc.Mapping):
+        return type(data)({k: _pin(v) for k, v in data.items()})
+    if _is_namedtuple(data):
+        return type(data)(*(_pin(v) for v in data))
+    if isinstance(data, (list, tuple)):
+        return type(data)(_pin(v) for v in data)
+    return data
+
+
+def _pinned_batch(job):
+    return _pin(job())
+
+
 def _tensor_rows(dataset):
     """(tensors, rows) when ``dataset`` is a TensorDataset (rows None) or a Subset of one (rows:
     the Subset's indices as an array), so a batch is one fancy index per tensor; else None."""
@@ -151,7 +170,9 @@ class DataLoader:
     order, or shuffled anew each epoch when ``shuffle``; ``sampler`` or ``batch_sampler``
     replace that choice of indices. ``collate_fn`` merges a list of samples into a batch
     (``default_collate``). ``batch_size=None`` turns batching off: each sample is yielded
-    alone. ``len(loader)`` is the number of batches.
+    alone. ``len(loader)`` is the number of batches. ``pin_memory`` puts each batch in
+    page-locked host memory, which copies to a GPU faster (a warning, and ordinary memory,
+    where no GPU is usable), as torch's.
     """
 
     def __init__(
@@ -167,6 +188,7 @@ class DataLoader:
         generator=None,
         *,
         prefetch_factor: int | None = None,
+        pin_memory: bool = False,
     ):
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(
@@ -256,6 +278,13 @@ class DataLoader:
         else:
             self._fast = False
         self.collate_fn = collate_fn
+        self.pin_memory = bool(pin_memory) and backend.cuda_available()
+        if pin_memory and not self.pin_memory:
+            warnings.warn(
+                "DataLoader: pin_memory=True, but no GPU is usable (CuPy with a CUDA device), "
+                "so batches stay in ordinary memory",
+                stacklevel=2,
+            )
 
     def __len__(self) -> int:
         if not self._iterable:
@@ -272,6 +301,8 @@ class DataLoader:
 
     def __iter__(self):
         jobs = self._stream_jobs() if self._iterable else self._index_jobs()
+        if self.pin_memory:  # each batch's CPU tensors copied into page-locked memory
+            jobs = (partial(_pinned_batch, job) for job in jobs)
         if self.num_workers == 0:
             return (job() for job in jobs)
         return self._threaded(jobs)

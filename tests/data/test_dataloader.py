@@ -240,3 +240,43 @@ def test_bad_options_raise():
         DataLoader(ds, shuffle=True, generator="seed")
     with pytest.raises(ValueError, match="prefetch_factor"):
         DataLoader(ds, prefetch_factor=2)
+
+
+def test_pin_memory_copies_each_batch_into_pinned_memory_with_the_same_values(gpu, monkeypatch):
+    """As torch: every tensor of each batch (nested in tuples and dicts too) is copied into
+    page-locked memory (``cupyx.empty_pinned``); the values are those of an unpinned loader."""
+    from chainrule import backend
+
+    pinned = []
+    real = backend.cupyx.empty_pinned
+
+    def counting(shape, dtype):
+        out = real(shape, dtype=dtype)
+        pinned.append(out)
+        return out
+
+    monkeypatch.setattr(backend.cupyx, "empty_pinned", counting)
+    X = np.arange(40, dtype=np.float32).reshape(10, 4)
+    y = np.arange(10)
+    ds = cr.data.TensorDataset(cr.tensor(X), cr.tensor(y))
+    plain = list(cr.data.DataLoader(ds, batch_size=4))
+    pin = list(cr.data.DataLoader(ds, batch_size=4, pin_memory=True))
+    assert len(pinned) == 2 * len(pin) == 6
+    for (a, b), (pa, pb) in zip(plain, pin):
+        np.testing.assert_array_equal(pa.numpy(), a.numpy())
+        np.testing.assert_array_equal(pb.numpy(), b.numpy())
+        assert any(pa.data is p for p in pinned) and pa.device == "cpu"
+    dicts = cr.data.DataLoader(
+        [{"x": cr.tensor(r)} for r in X], batch_size=5, pin_memory=True, num_workers=2
+    )
+    assert [len(b["x"]) for b in dicts] == [5, 5] and len(pinned) == 8
+
+
+def test_pin_memory_without_a_gpu_warns_and_loads_as_usual(monkeypatch):
+    from chainrule import backend
+
+    monkeypatch.setattr(backend, "cupy", None)
+    ds = cr.data.TensorDataset(cr.tensor(np.arange(6.0)))
+    with pytest.warns(UserWarning, match="pin_memory=True, but no GPU is usable"):
+        loader = cr.data.DataLoader(ds, batch_size=4, pin_memory=True)
+    assert [b[0].tolist() for b in loader] == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0]]
