@@ -34,6 +34,14 @@ class _Geometry:
         # when windows share no input (stride ≥ the kernel's span), each gradient slice can be
         # written in place rather than added
         self.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+        # the windows tile the input exactly (the usual 2×2 pool of a conv's output): every
+        # input element belongs to one window, so a gradient needs no zero-filling first
+        self.tiles = (
+            tuple(stride) == tuple(kernel)
+            and tuple(dilation) == (1, 1)
+            and tuple(padding) == (0, 0)
+            and all(n == o * k for n, o, k in zip(in_hw, out_hw, kernel))
+        )
 
     def offsets(self):
         """Each kernel offset (row-major) and its (N, Ho, Wo, C) slice of a padded array."""
@@ -63,6 +71,17 @@ def _unpad(gxpad, g):
     """The (N, C, H, W) view of the unpadded part of a channels-last gradient."""
     (h, w), (ph, pw) = g.in_hw, g.padding
     return gxpad[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
+
+
+def _gradient_buffer(gy, g):
+    """The padded channels-last buffer a pool's input gradient is scattered into: zeros, or,
+    when the windows tile the input, left unfilled, since every element is then written once
+    (on the LeNet's pools, a zero fill of 6.4 MB is a third of the scatter)."""
+    n, c = gy.shape[:2]
+    if g.tiles:
+        (h, w) = g.in_hw
+        return get_array_module(gy).empty((n, h, w, c), dtype=gy.dtype)
+    return _padded_zeros(gy, g, n, c)
 
 
 def _padded_zeros(like, g, n, c):
@@ -110,8 +129,8 @@ def _winners(xpad, y, g):
 def _scatter_array(gy, masks, g):
     """gx: each gy routed to its window's winner, summed where windows overlap."""
     xp = get_array_module(gy)
-    gyt = gy.transpose(0, 2, 3, 1)
-    gxpad = _padded_zeros(gy, g, *gy.shape[:2])
+    gyt = xp.ascontiguousarray(gy.transpose(0, 2, 3, 1))  # read kH·kW times: once contiguous
+    gxpad = _gradient_buffer(gy, g)
     for (_, s), m in zip(g.offsets(), masks):
         if g.disjoint:
             xp.multiply(gyt, m, out=gxpad[s])
@@ -227,7 +246,7 @@ def _avg_adjoint_array(gy, g, inv):
     """gx: each window spreads gy / size over its members."""
     xp = get_array_module(gy)
     share = gy.transpose(0, 2, 3, 1) * inv
-    gxpad = _padded_zeros(gy, g, *gy.shape[:2])
+    gxpad = _gradient_buffer(gy, g)
     for _, s in g.offsets():
         if g.disjoint:
             xp.copyto(gxpad[s], share)
