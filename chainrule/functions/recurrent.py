@@ -356,16 +356,11 @@ class LSTMLayer(_Recurrence):
             gout = (gout[::-1] if self.reverse else gout).transpose(0, 2, 1)
             if M is not None:
                 gout = gout * M
-        # The factors are bulk passes: on the CPU, the two halves of the steps on two threads.
+        # The factors: bulk passes over all steps, on this thread. (Half of them on a second
+        # Python thread took longer: the forward loop's OpenBLAS workers still spin on the cores.)
         P = xp.empty((T, 5 * H, B), dtype=S.dtype)
         OdTC = xp.empty((T, H, B), dtype=S.dtype)
-        if xp is backend.np:  # the two halves on two CPU threads
-            mid = T // 2
-            first = backend.run_async(_lstm_factors, S, TC, P, OdTC, 0, mid)
-            _lstm_factors(S, TC, P, OdTC, mid, T)
-            first.result()
-        else:  # a GPU runs each pass in parallel already: no host thread
-            _lstm_factors(S, TC, P, OdTC, 0, T)
+        _lstm_factors(S, TC, P, OdTC, 0, T)
         P5 = P.reshape(T, 5, H, B)
         G = xp.empty_like(P)  # (∂o, ∂i, ∂f, ∂g pre-activations, f·∂c) of each step
         G5 = G.reshape(T, 5, H, B)
