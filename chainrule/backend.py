@@ -151,8 +151,8 @@ def matmul(a, b, single_thread: bool = False, out=None):
 
 def get_num_threads() -> int:
     """The threads chainrule computes with: OpenBLAS's count for large matrix products and
-    vector updates, and whether ``run_async`` uses a worker thread. Starts at OpenBLAS's own
-    setting (``OPENBLAS_NUM_THREADS``, else the cores)."""
+    vector updates. Starts at OpenBLAS's own setting (``OPENBLAS_NUM_THREADS``, else the
+    cores)."""
     if _threads[0] is not None:
         return _threads[0]
     return _blas.most if _blas._set is not None else 1
@@ -170,35 +170,6 @@ def set_num_threads(n: int) -> None:
 
 
 _threads: list = [None]
-_pool: list = [None]
-
-
-def _workers(n: int):
-    """The shared pool of worker threads, with at least ``n`` of them."""
-    if _pool[0] is None or _pool[0]._max_workers < n:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _pool[0] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="chainrule")
-    return _pool[0]
-
-
-class _Done:
-    """The result of work that ran on the calling thread, shaped like a Future."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
-
-
-def run_async(fn, *args):
-    """Start ``fn(*args)`` on a worker thread and return its Future (``.result()`` waits), so
-    that NumPy work which releases the GIL (large ufuncs, matrix products) overlaps the
-    caller's. With one thread (``get_num_threads() == 1``) it runs at once, here."""
-    if get_num_threads() < 2:
-        return _Done(fn(*args))
-    return _workers(1).submit(fn, *args)
 
 
 def axpy(alpha: float, x, y) -> None:
