@@ -9,8 +9,8 @@ A file holds every tensor as a named array (safetensors), and the structure arou
 ``safetensors.torch.load_file`` reads it into torch, and a file written by
 ``safetensors.torch.save_file`` loads here as a dict of Tensors.
 
-Devices: ``save`` writes host arrays, so a file saved from a GPU is byte for byte the file the
-same values make on the CPU, and it loads anywhere. ``load`` puts tensors on the CPU unless
+Devices: ``save`` writes host arrays, so a file saved from a GPU holds exactly the header and
+tensor bytes that the same values saved on the CPU hold, and it loads anywhere. ``load`` puts tensors on the CPU unless
 ``map_location`` says otherwise (``"cuda"``, a dict, a callable), as torch's argument does.
 
 Writes go to a temporary file beside the target, are flushed to disk, then renamed onto it: a
