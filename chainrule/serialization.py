@@ -10,8 +10,9 @@ A file holds every tensor as a named array (safetensors), and the structure arou
 ``safetensors.torch.save_file`` loads here as a dict of Tensors.
 
 Devices: ``save`` writes host arrays, so a file saved from a GPU holds exactly the header and
-tensor bytes that the same values saved on the CPU hold, and it loads anywhere. ``load`` puts tensors on the CPU unless
-``map_location`` says otherwise (``"cuda"``, a dict, a callable), as torch's argument does.
+tensor bytes that the same values saved on the CPU hold, and it loads anywhere. ``load`` puts
+tensors on the CPU unless ``map_location`` says otherwise (``"cuda"``, a dict, a callable), as
+torch's argument does.
 
 Writes go to a temporary file beside the target, are flushed to disk, then renamed onto it: a
 crash mid-save leaves the previous checkpoint whole. Loads verify a checksum of every tensor, so
