@@ -61,3 +61,25 @@ def pytest_collection_modifyitems(items):
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "gpu" in getattr(item, "fixturenames", ()) or params.get("device") == "cuda":
             item.add_marker(pytest.mark.gpu)
+
+
+# The torch-comparison suites: every test there that goes through the helpers
+# (``check_against_torch``, ``check_twin``, ...) runs on the CPU and on "cuda" (the real GPU,
+# else the CuPy test double); see ``helpers.parametrize_devices``.
+DEVICE_SUITES = ("functions", "nn")
+
+
+def pytest_generate_tests(metafunc):
+    import helpers
+
+    suite = os.path.relpath(str(metafunc.definition.path), os.path.dirname(__file__))
+    if suite.split(os.sep)[0] in DEVICE_SUITES:
+        helpers.parametrize_devices(metafunc)
+
+
+@pytest.fixture(autouse=True)
+def _helpers_device(request, monkeypatch):
+    """Point the helpers' ``DEVICE`` at this test's ``device``, if it has one."""
+    import helpers
+
+    helpers.set_device(request, monkeypatch)

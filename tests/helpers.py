@@ -6,8 +6,9 @@ draws inputs, then compares (1) the forward output, (2) the gradient of every in
 random upstream gradient (not all ones), and (3) the second-order gradient: the gradient of
 ⟨first gradient, v⟩ for a random v, through ``create_graph=True`` on both sides.
 
-Devices: chainrule's inputs are created on ``DEVICE`` ("cpu" or "cuda"), which the
-``conftest.py`` of ``tests/functions`` and ``tests/nn`` sets per test; torch, the oracle, stays
+Devices: chainrule's inputs are created on ``DEVICE`` ("cpu" or "cuda"), which
+``tests/conftest.py`` sets per test (for the suites in ``tests/functions`` and ``tests/nn``,
+every test that goes through these helpers runs on both); torch, the oracle, stays
 on the CPU, and results come back to the host through ``backend.to_host`` before comparing.
 """
 
@@ -203,7 +204,7 @@ def parametrize_devices(metafunc) -> None:
 
 
 def set_device(request, monkeypatch) -> None:
-    """Point ``DEVICE`` at this test's device (autouse fixture of tests/functions and tests/nn)."""
+    """Point ``DEVICE`` at this test's device (an autouse fixture of tests/conftest.py)."""
     callspec = getattr(request.node, "callspec", None)
     if "device" in request.fixturenames or (callspec and "device" in callspec.params):
         # asked for by name: pytest's pruning drops a name added in pytest_generate_tests
