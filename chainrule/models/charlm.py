@@ -21,6 +21,7 @@ from ..datasets import CharVocab, batchify, pydoc_corpus, train_val_split
 from ..datasets.registry import Splits
 from ..nn import functional as F
 from ..nn.recurrent import LSTM
+from ..train import model_device
 from ._loop import Loop
 
 np = backend.np
@@ -104,7 +105,7 @@ def fit(model, splits, config: dict, log=None, loop=None) -> dict:
     cfg = {**DEFAULTS, **config}
     batch_size, bptt, V = cfg["batch_size"], cfg["bptt"], len(model.vocab)
     per_epoch = cfg["steps_per_epoch"]
-    device = next(iter(model.parameters())).device  # the text follows the model
+    device = model_device(model)  # the text follows the model
     train_rows = batchify(splits.train.tensors[0].reshape(-1), batch_size).to(device)
     val_rows = batchify(splits.test.tensors[0].reshape(-1), 50).to(device)
     if train_rows.shape[1] < bptt + 1:
@@ -174,7 +175,7 @@ def sample(model, n: int = 200, seed: int = 0, prime: str = "The ", temperature=
     vocab, out = model.vocab, []
     prime = "".join(ch for ch in prime if ch in vocab) or vocab.itos[0]
     was_training = model.training
-    device = next(iter(model.parameters())).device
+    device = model_device(model)
     model.eval()
     with no_grad():
         logits, state = model(vocab.encode(prime).reshape(1, -1).to(device))

@@ -25,6 +25,7 @@ import chainrule as cr
 from chainrule import backend, nn
 from chainrule.models.gan import GAN, InfoDiscriminator, Packed, train_adversarial
 from chainrule.models.gan import objective as objective  # D's and G's losses on one batch
+from chainrule.train import model_device
 
 np = backend.np
 
@@ -115,7 +116,7 @@ def fit(model: GAN, splits, config: dict, log: Callable | None = None, loop=None
     fresh samples (both near 0.5 when G fools D). ``loop``: a ``Loop`` for checkpoints and
     resume. Returns the last epoch's metrics."""
     X = 2 * splits.train.tensors[0].numpy().astype(np.float32) - 1  # G and D work in [-1, 1]
-    X_test = 2 * splits.test.tensors[0][:256].to(next(model.parameters()).device) - 1
+    X_test = 2 * splits.test.tensors[0][:256].to(model_device(model)) - 1
     seed = int(config.get("seed", 0))
 
     def evaluate(epoch: int) -> dict:

@@ -27,6 +27,7 @@ import chainrule as cr
 from chainrule import backend, nn
 from chainrule.models._loop import Loop
 from chainrule.nn import functional as F
+from chainrule.train import model_device
 
 np = backend.np
 
@@ -80,7 +81,7 @@ class GAN(nn.Module):
         """G's input for n samples and their codes: (z (n, latent_dim), None), or with
         ``codes`` ([one-hot c, z] (n, codes + latent_dim), c (n,) int64), drawn from the NumPy
         Generator ``rng`` (default: chainrule's own)."""
-        device = _device_of(self)
+        device = model_device(self)
         if not self.codes:
             return _latent(n, self.latent_dim, rng).to(device), None
         rng = backend.rng() if rng is None else rng
@@ -230,13 +231,6 @@ def ema_update(average: nn.Module, model: nn.Module, decay: float) -> None:
             a.data[...] = b.data
 
 
-def _device_of(model: nn.Module):
-    """The device of ``model``'s parameters (the CPU for a model without any)."""
-    for p in model.parameters():
-        return p.device
-    return backend.CPU
-
-
 def _latent(n: int, latent_dim: int, rng=None) -> cr.Tensor:
     if rng is None:
         return cr.randn(n, latent_dim)
@@ -319,7 +313,7 @@ def train_adversarial(
 
     rng = np.random.default_rng(seed)
     G, D = model.generator, model.discriminator
-    device = _device_of(model)  # where the caller put the model: the batches follow it
+    device = model_device(model)  # where the caller put the model: the batches follow it
     opt_g = cr.optim.Adam(G.parameters(), lr=lr, betas=betas)
     opt_d = cr.optim.Adam(D.parameters(), lr=lr, betas=betas)
     steps = max(1, math.ceil(len(X) / bs))
