@@ -238,14 +238,7 @@ class Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)`` (its device and
         dtype): a copy on that device and/or cast to that dtype, both differentiable; the
         tensor itself when it is already there and of that dtype, as in torch."""
-        dtype, device = kwargs.get("dtype"), kwargs.get("device")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif _is_device(a):
-                device = a
-            else:
-                dtype = a
+        device, dtype = _to_args(args, kwargs)
         t = self
         if device is not None and not backend.on_device(t.data, device):
             if t._requires_grad:
@@ -811,6 +804,20 @@ from .functions import indexing as _I  # noqa: E402
 from .functions import linalg as _L  # noqa: E402
 from .functions import reduction as _R  # noqa: E402
 from .functions import shape as _S  # noqa: E402
+
+
+def _to_args(args, kwargs):
+    """``(device, dtype)`` from ``to``'s arguments, as torch reads them: a device, a dtype,
+    both, or a tensor (its device and dtype); either may be None."""
+    dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif _is_device(a):
+            device = a
+        else:
+            dtype = a
+    return device, dtype
 
 
 def _is_device(a) -> bool:

@@ -9,7 +9,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import backend
 from ..autograd.function import bump_version
-from ..tensor import Tensor, _cuda_device, _is_device
+from ..tensor import Tensor, _cuda_device, _to_args
 from .parameter import Buffer, Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -248,14 +248,7 @@ class Module:
         """Move parameters and buffers to a device and/or cast the floating ones to a dtype,
         in place (the Parameter objects stay the same, so an optimizer made before still holds
         them): ``to("cuda")``, ``to(cr.float64)``, ``to("cuda:0", cr.float64)``."""
-        dtype, device = kwargs.get("dtype"), kwargs.get("device")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif _is_device(a):
-                device = a
-            else:
-                dtype = a
+        device, dtype = _to_args(args, kwargs)
         dtype = backend.as_dtype(dtype)
         if device is not None:
             device = backend.as_device(device)
