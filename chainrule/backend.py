@@ -434,11 +434,17 @@ def manual_seed(seed: int):
     (``cr.manual_seed``)."""
     global _rng
     _rng = numpy.random.default_rng(int(seed))
+    seed_gpu(seed)
+    return _rng
+
+
+def seed_gpu(seed: int) -> None:
+    """Seed the GPU's generators, its ``rng(cupy)`` and CuPy's own (``cr.cuda.manual_seed``);
+    the seed is kept for a GPU that appears later."""
     _gpu_rng[0] = None
     _gpu_seed[0] = int(seed)
     if cuda_available():
         cupy.random.seed(int(seed))
-    return _rng
 
 
 def rng(xp=None):

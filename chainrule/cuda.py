@@ -48,9 +48,7 @@ def synchronize(device=None) -> None:
 def manual_seed(seed: int) -> None:
     """Seed the GPU's generator (``cr.manual_seed`` seeds it too)."""
     backend.require_cuda("cuda.manual_seed")
-    backend._gpu_rng[0] = None
-    backend._gpu_seed[0] = int(seed)
-    backend.cupy.random.seed(int(seed))
+    backend.seed_gpu(seed)
 
 
 manual_seed_all = manual_seed
