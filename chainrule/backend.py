@@ -138,6 +138,11 @@ def matmul(a, b, single_thread: bool = False, out=None):
     """``a @ b`` for arrays (into ``out`` when given), with the BLAS thread count chosen for the
     product's size (or one thread, with ``single_thread``, for products known to be too small
     to share)."""
+    if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 and b.shape[-2] == 1:
+        # an outer product (K = 1): each entry is one product, exactly what BLAS would give,
+        # and broadcasting makes it 3-4× faster than OpenBLAS's sgemm at (128, 1) @ (1, 128)
+        xp = numpy if type(a) is numpy.ndarray else get_array_module(a)
+        return xp.multiply(a, b) if out is None else xp.multiply(a, b, out=out)
     if _blas._set is not None and type(a) is numpy.ndarray and a.ndim >= 2 and b.ndim >= 2:
         if single_thread:
             _blas.for_product(1, 1, 1)
@@ -175,11 +180,14 @@ _threads: list = [None]
 def axpy(alpha: float, x, y) -> None:
     """y += alpha·x in place, in one pass: BLAS ``axpy`` (on every BLAS thread) for large
     contiguous float32/float64 NumPy arrays of one dtype, NumPy (two passes) otherwise. It
-    rounds once (a fused multiply-add where the CPU has one), as torch's ``add_(x, alpha=)``."""
+    rounds once (a fused multiply-add where the CPU has one), as torch's ``add_(x, alpha=)``.
+
+    "Large" is 48K elements: below that the ctypes call costs more than NumPy's second pass
+    (16K floats: 12.5 µs through BLAS, 6.6 through NumPy; 64K: 19 against 22)."""
     fn = _blas.axpy.get(y.dtype) if type(y) is numpy.ndarray else None
     if (
         fn is None
-        or y.size < 1 << 14
+        or y.size < 3 << 14
         or type(x) is not numpy.ndarray
         or x.dtype != y.dtype
         or x.shape != y.shape

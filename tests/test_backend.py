@@ -59,6 +59,26 @@ def test_matmul_matches_numpy_and_restores_threads(shape):
         assert int(blas._get()) == blas.most  # a large product gets every thread back
 
 
+@pytest.mark.parametrize(
+    "shapes",
+    [((128, 1), (1, 128)), ((3, 1), (1, 0)), ((2, 5, 1), (1, 4)), ((4, 1), (3, 1, 2))],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_matmul_outer_product_is_exactly_numpys(shapes, dtype):
+    """K = 1 products are computed by broadcasting: the same values, shape and dtype, bit for
+    bit, batch dimensions broadcast as in matmul, into ``out`` too."""
+    rng = np.random.default_rng(1)
+    a = (rng.standard_normal(shapes[0]) * 100).astype(dtype)
+    b = (rng.standard_normal(shapes[1]) * 100).astype(dtype)
+    want = np.matmul(a, b)
+    got = backend.matmul(a, b)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    out = np.empty_like(want)
+    assert backend.matmul(a, b, out=out) is out
+    np.testing.assert_array_equal(out, want)
+
+
 def test_keep_freed_memory_can_be_disabled(monkeypatch):
     monkeypatch.setenv("CHAINRULE_MALLOPT", "0")
     backend._keep_freed_memory()  # a no-op, and must not raise
@@ -104,7 +124,7 @@ def test_adam_on_several_threads_is_bit_identical_to_one(threads):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [10, 1 << 15])
+@pytest.mark.parametrize("n", [10, 1 << 16])
 def test_axpy_matches_numpy(dtype, n):
     """y += a·x: BLAS for large contiguous arrays (one rounding), NumPy otherwise."""
     rng = np.random.default_rng(0)
@@ -122,8 +142,8 @@ def test_axpy_falls_back_on_strided_or_mixed_arrays():
     expected = y + 2 * x
     backend.axpy(2.0, x, y)
     np.testing.assert_allclose(y, expected, rtol=1e-6)
-    y64 = np.zeros(1 << 15)
-    backend.axpy(1.0, np.ones(1 << 15, np.float32), y64)  # mixed dtypes
+    y64 = np.zeros(1 << 16)
+    backend.axpy(1.0, np.ones(1 << 16, np.float32), y64)  # mixed dtypes
     assert (y64 == 1).all()
 
 

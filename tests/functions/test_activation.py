@@ -89,6 +89,22 @@ def test_kinks_at_zero(dtype):
     check_against_torch(act("relu"), np.array([np.nan, -1.0, 1.0]), dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.2, 1.0, 1.5, -0.5])
+def test_leaky_relu_any_slope_and_non_finite_inputs(slope, dtype):
+    # slopes in (0, 1] take the max(x, slope·x) path, the others np.where; both must agree with
+    # torch bit for bit on ±0, ±inf and NaN, values and gradients
+    x = np.array([-np.inf, -3.0, -1e-30, -0.0, 0.0, 1e-30, 2.5, np.inf, np.nan], dtype=dtype)
+    g = np.array([1.0, -2.0, 3.0, 0.5, -0.25, 7.0, -1.5, 2.0, 1.0], dtype=dtype)
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yc, yt = cr.leaky_relu(xc, slope), F.leaky_relu(xt, slope)
+    yc.backward(cr.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_array_equal(yc.detach().numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(np.signbit(yc.detach().numpy()), np.signbit(yt.detach().numpy()))
+    np.testing.assert_array_equal(xc.grad.numpy(), xt.grad.numpy())
+
+
 def test_relu_gradient_at_zero_is_zero():
     x = cr.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     cr.relu(x).sum().backward()
