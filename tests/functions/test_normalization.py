@@ -14,7 +14,9 @@ from chainrule.functions.normalization import batch_norm, group_norm, layer_norm
 
 
 # ------------------------------------------------------------------ batch_norm
-@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4), (2, 3, 2, 2, 3)])
+@pytest.mark.parametrize(
+    "shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4), (2, 3, 2, 2, 3), (2, 3, 32, 40)]
+)
 @pytest.mark.parametrize("affine", [True, False])
 def test_batch_norm_training_matches_torch(shape, affine):
     C = shape[1]
@@ -34,7 +36,9 @@ def test_batch_norm_training_matches_torch(shape, affine):
         )
 
 
-@pytest.mark.parametrize("shape", [(5, 3, 4, 6), (4, 3, 5), (2, 3, 2, 2, 3)])
+@pytest.mark.parametrize(  # the last two: rows of part of a sample, and of one pixel (M prime)
+    "shape", [(5, 3, 4, 6), (4, 3, 5), (2, 3, 2, 2, 3), (2, 3, 80, 80), (2, 5, 3301)]
+)
 @pytest.mark.parametrize("grad_layout", ["channels_last", "contiguous"])
 def test_batch_norm_on_channels_last_memory_keeps_it_and_matches_torch(shape, grad_layout):
     """A convolution's output is an (N, C, H, W) view of (N, H, W, C) memory: batch norm works
