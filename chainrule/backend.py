@@ -199,6 +199,34 @@ def axpy(alpha: float, x, y) -> None:
     fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
 
 
+_ZEROS_MIN, _ZEROS_MAX = 1 << 16, 1 << 23
+_zero_buffers: dict = {}
+
+
+def zeros_like_layout(x):
+    """0 as an operand for ``maximum(x, ·)``: for a large NumPy array, a read-only zero array
+    with x's shape and memory layout (a view of one cached buffer per dtype, grown as needed,
+    up to 8 M values); otherwise the scalar 0.
+
+    NumPy's ``maximum`` against a scalar runs about half as fast as against an array laid out
+    like x (a ReLU of (64, 32, 28, 28): 1.0 ms against 0.45).
+    """
+    n = x.size
+    if type(x) is not numpy.ndarray or not _ZEROS_MIN <= n <= _ZEROS_MAX:
+        return 0
+    order = sorted(range(x.ndim), key=lambda i: -x.strides[i])
+    t = x.transpose(order)
+    if not t.flags.c_contiguous:
+        return 0
+    buf = _zero_buffers.get(x.dtype)
+    if buf is None or buf.size < n:
+        buf = numpy.zeros(n, dtype=x.dtype)
+        buf.flags.writeable = False
+        _zero_buffers[x.dtype] = buf
+    inverse = sorted(range(x.ndim), key=order.__getitem__)
+    return buf[:n].reshape(t.shape).transpose(inverse)
+
+
 def use_one_blas_thread() -> None:
     """Run the next matrix products on one OpenBLAS thread (for a loop of small ones)."""
     if _blas._set is not None:

@@ -79,6 +79,25 @@ def test_matmul_outer_product_is_exactly_numpys(shapes, dtype):
     np.testing.assert_array_equal(out, want)
 
 
+@pytest.mark.parametrize("perm", [(0, 1, 2, 3), (0, 3, 1, 2), (3, 2, 1, 0)])
+def test_zeros_like_layout_matches_the_layout_and_relu(perm):
+    """A large array gets read-only zeros with its own shape and strides, and
+    maximum(x, zeros) is maximum(x, 0) bit for bit (NaN, ±0, ±inf included); small arrays and
+    strided views get the scalar 0."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((16, 32, 16, 9)).astype(np.float32)
+    base.flat[:4] = [np.nan, -0.0, np.inf, -np.inf]
+    x = base.transpose(perm)
+    z = backend.zeros_like_layout(x)
+    assert z.shape == x.shape and z.strides == x.strides and not z.flags.writeable
+    assert not z.any()
+    y = np.maximum(x, z)
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    assert np.signbit(y).tolist() == np.signbit(np.maximum(x, 0)).tolist()
+    assert backend.zeros_like_layout(np.ones((4, 4), np.float32)) == 0  # small
+    assert backend.zeros_like_layout(base[:, :, ::2]) == 0  # not dense
+
+
 def test_keep_freed_memory_can_be_disabled(monkeypatch):
     monkeypatch.setenv("CHAINRULE_MALLOPT", "0")
     backend._keep_freed_memory()  # a no-op, and must not raise

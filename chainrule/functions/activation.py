@@ -46,7 +46,7 @@ class ReLU(Function):
     """y = max(x, 0); ∂y/∂x = 1 where x > 0, else 0."""
 
     def forward(self, x):
-        y = get_array_module(x).maximum(x, 0)
+        y = get_array_module(x).maximum(x, backend.zeros_like_layout(x))
         self.save_for_backward(y)
         return y
 

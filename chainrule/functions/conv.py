@@ -23,6 +23,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
+from .rows import add_rows
 
 
 class _Geometry:
@@ -120,8 +121,11 @@ def _conv_array(x, W, b, g, cols=None):
     """y = conv(x, W) + b on arrays; returns (y, columns)."""
     if cols is None:
         cols = _im2col(x, g)
-    y = _to_nchw(_mm(cols, _weight_matrix(W, g)), x.shape[0], g)
-    if b is not None:
+    ym = _mm(cols, _weight_matrix(W, g))
+    if b is not None and ym.shape[0] == 1:  # (M, O) rows: the bias tiled along long rows
+        add_rows(ym[0], b, get_array_module(ym))
+    y = _to_nchw(ym, x.shape[0], g)
+    if b is not None and ym.shape[0] != 1:
         y += b.reshape(1, -1, 1, 1)
     return y, cols
 

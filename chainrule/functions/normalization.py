@@ -16,12 +16,12 @@ and, when μ, σ² are fixed constants (batch norm in eval mode), simply ∂L/�
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 from ..autograd.function import Function, bump_version
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
+from .rows import repeats
 from .shape import sum_to
 
 
@@ -156,9 +156,6 @@ class BatchNormTrain(Normalize):
         return gx, gw, gb
 
 
-_ROW = 1 << 14  # values in one row of _Layout.rows (at most, where it can choose)
-
-
 class _Layout:
     """How ``BatchNormTrain`` reads x (N, C, *) without copying it: as (N, M, C) when its
     memory is channels-last (a convolution's output is, and so is any (N, C) input), else as
@@ -181,7 +178,7 @@ class _Layout:
         self.perm = (0, *range(2, x.ndim), 1)
         self.last = x.ndim == 2 or x.transpose(self.perm).flags.c_contiguous
         if self.last:  # rows of k pixels × C channels
-            self.k = _divisor_at_most(M, max(1, _ROW // max(C, 1)))
+            self.k = repeats(M, C)
             self.row_shape = (N * M // self.k, self.k * C)
         self.column = not self.last and M >= 1024
         if self.column:  # rows of one channel's M values; the vector is a column
@@ -225,21 +222,6 @@ class _Layout:
             return xp.matmul(xp.ones(self.M, dtype=a.dtype), v).sum(axis=0)
         v = a.reshape(self.N, self.C, self.M)
         return xp.matmul(v, xp.ones(self.M, dtype=a.dtype)).sum(axis=0)
-
-
-@functools.lru_cache(maxsize=64)
-def _divisor_at_most(m: int, cap: int) -> int:
-    """The largest divisor of m that is at most cap (1 at least)."""
-    if m <= cap:
-        return max(m, 1)
-    best, d = 1, 1
-    while d * d <= m:
-        if m % d == 0:
-            for k in (d, m // d):
-                if best < k <= cap:
-                    best = k
-        d += 1
-    return best
 
 
 def _count(shape, axes):
