@@ -54,37 +54,144 @@ class Adam(Optimizer):
             )
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-        decoupled = group["decoupled_weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
+        beta1, beta2 = group["betas"]
+        params = [p for p in group["params"] if p.grad is not None]
+        coupled_decay = group["weight_decay"] != 0 and not group["decoupled_weight_decay"]
+        if group["amsgrad"] or group["maximize"] or coupled_decay:
+            together = []
+        else:
+            together = self._small_together(group, params)
+        for p in params:
+            if together and any(p is q for q in together):
                 continue
+            self._update_one(group, p, self._advance_step(self._moments(p)))
+        if together:
+            self._update_together(group, together)
+
+    def _moments(self, p) -> dict[str, Any]:
+        """p's state, with zero moments on its first step."""
+        state = self.state[p]
+        if "exp_avg" not in state:
             xp = backend.get_array_module(p.data)
-            g = p.grad.data
-            state = self.state[p]
-            if not state:
-                state["exp_avg"] = Tensor(xp.zeros_like(p.data))
-                state["exp_avg_sq"] = Tensor(xp.zeros_like(p.data))
-            if amsgrad and "max_exp_avg_sq" not in state:
-                state["max_exp_avg_sq"] = Tensor(xp.zeros_like(p.data))
-            t = self._advance_step(state)
-            if maximize:
-                g = -g
-            if wd != 0:
-                if decoupled:
-                    p.data *= 1 - lr * wd
-                else:
-                    g = g + wd * p.data
-            m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-            arrays = [p.data, g, m, v]
-            if amsgrad:
-                arrays.append(state["max_exp_avg_sq"].data)
-            # p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
-            bc2 = math.sqrt(1 - beta2**t)
-            coef = (beta1, beta2, lr / (1 - beta1**t) * bc2, eps * bc2)
-            _adam_update(*coef, *arrays)
+            state["exp_avg"] = Tensor(xp.zeros_like(p.data))
+            state["exp_avg_sq"] = Tensor(xp.zeros_like(p.data))
+        return state
+
+    def _coefficients(self, group, t):
+        """(β₁, β₂, step size, eps), the last two scaled by √(1 − β₂ᵗ) (see _adam_update)."""
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        bc2 = math.sqrt(1 - beta2**t)
+        return beta1, beta2, lr / (1 - beta1**t) * bc2, eps * bc2
+
+    def _update_one(self, group, p, t) -> None:
+        lr, wd, decoupled = group["lr"], group["weight_decay"], group["decoupled_weight_decay"]
+        state = self.state[p]
+        g = p.grad.data
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = Tensor(backend.get_array_module(p.data).zeros_like(p.data))
+        if group["maximize"]:
+            g = -g
+        if wd != 0:
+            if decoupled:
+                p.data *= 1 - lr * wd
+            else:
+                g = g + wd * p.data
+        arrays = [p.data, g, state["exp_avg"].data, state["exp_avg_sq"].data]
+        if group["amsgrad"]:
+            arrays.append(state["max_exp_avg_sq"].data)
+        _adam_update(*self._coefficients(group, t), *arrays)
+        bump_version(p)
+
+    # ------------------------------------------------------------------ small parameters
+    def _small_together(self, group, params) -> list:
+        """The group's small parameters that can take one step together: one dtype and
+        array module, each below ``_SMALL`` values, at least two of them."""
+        small = [p for p in params if p.data.size < _SMALL]
+        if len(small) < 2:
+            return []
+        dtype, xp = small[0].data.dtype, backend.get_array_module(small[0].data)
+        for p in small:
+            if p.data.dtype != dtype or p.grad.data.dtype != dtype:
+                return []
+            if backend.get_array_module(p.data) is not xp:
+                return []
+        return small
+
+    def _update_together(self, group, small) -> None:
+        """Adam on many small parameters at once: their moments are views of two flat arrays
+        (``_Flat``) and their gradients are joined into one, so each of the update's NumPy
+        calls covers them all. The per-parameter loop costs ~11 calls a parameter, which for a
+        128-wide GAN's eight parameters was half of Adam's time."""
+        ts = [self._advance_step(self._moments(p)) for p in small]
+        if any(t != ts[0] for t in ts):  # steps differ (a parameter skipped some): one by one
+            for p, t in zip(small, ts):
+                self._update_one(group, p, t)
+            return
+        flat = self._flats.get(id(group))
+        if flat is None or not flat.holds(small, self.state):
+            flat = self._flats[id(group)] = _Flat(small, self.state)
+        xp = backend.get_array_module(flat.m)
+        g = xp.concatenate([p.grad.data.reshape(-1) for p in small])
+        if group["weight_decay"] != 0:  # decoupled (AdamW): p ← p·(1 − lr·wd) first
+            for p in small:
+                p.data *= 1 - group["lr"] * group["weight_decay"]
+        beta1, beta2, step_size, eps = self._coefficients(group, ts[0])
+        direction = _adam_direction(beta1, beta2, eps, g, flat.m, flat.v)
+        for p, (lo, hi) in zip(small, flat.spans):
+            backend.axpy(-step_size, direction[lo:hi].reshape(p.data.shape), p.data)
             bump_version(p)
+
+    @property
+    def _flats(self) -> dict:
+        flats = self.__dict__.get("_flat_moments")
+        if flats is None:
+            flats = self.__dict__["_flat_moments"] = {}
+        return flats
+
+
+_SMALL = 1 << 16  # parameters below this many values take their Adam step together
+
+
+class _Flat:
+    """The Adam moments of some parameters as views of two flat arrays. Their state Tensors
+    keep their identity and are re-pointed at the views, so ``state_dict`` and checkpoints
+    see the same per-parameter moments as ever."""
+
+    def __init__(self, params, state):
+        xp = backend.get_array_module(params[0].data)
+        sizes = [p.data.size for p in params]
+        n = sum(sizes)
+        dtype = params[0].data.dtype
+        self.params = list(params)
+        self.m, self.v = xp.empty(n, dtype=dtype), xp.empty(n, dtype=dtype)
+        self.spans, self.views = [], []
+        lo = 0
+        for p, k in zip(params, sizes):
+            st, hi = state[p], lo + k
+            self.spans.append((lo, hi))
+            views = []
+            for flat, key in ((self.m, "exp_avg"), (self.v, "exp_avg_sq")):
+                view = flat[lo:hi].reshape(p.data.shape)
+                view[...] = st[key].data  # (a loaded checkpoint's moments too)
+                st[key].data = view
+                views.append(view)
+            self.views.append(tuple(views))
+            lo = hi
+
+    def holds(self, params, state) -> bool:
+        """Whether these are still the same parameters, with their moments still our views
+        (``load_state_dict`` replaces the state Tensors)."""
+        if len(params) != len(self.params):
+            return False
+        for p, q, (m, v) in zip(params, self.params, self.views):
+            if p is not q:
+                return False
+            st = state[p]
+            if st["exp_avg"].data is not m or st["exp_avg_sq"].data is not v:
+                return False
+            if p.data.shape != m.shape:
+                return False
+        return True
 
 
 class AdamW(Adam):
@@ -119,7 +226,12 @@ def _adam_update(beta1, beta2, step_size, eps, p, g, m, v, v_max=None):
     eps both scaled by √(1 − β₂ᵗ), m / (√v + eps) · step_size is torch's
     m / (√v / √(1 − β₂ᵗ) + eps) · lr / (1 − β₁ᵗ), one pass shorter; each ``axpy`` is one pass
     where NumPy would take two."""
-    xp = backend.get_array_module(p)
+    backend.axpy(-step_size, _adam_direction(beta1, beta2, eps, g, m, v, v_max), p)
+
+
+def _adam_direction(beta1, beta2, eps, g, m, v, v_max=None):
+    """Update the moments m, v (and v_max) in place; return m / (√v + eps), a new array."""
+    xp = backend.get_array_module(m)
     m *= beta1
     backend.axpy(1 - beta1, g, m)
     tmp = xp.multiply(g, g)
@@ -131,4 +243,4 @@ def _adam_update(beta1, beta2, step_size, eps, p, g, m, v, v_max=None):
     xp.sqrt(v, out=tmp)
     tmp += eps
     xp.divide(m, tmp, out=tmp)
-    backend.axpy(-step_size, tmp, p)
+    return tmp
