@@ -103,7 +103,8 @@ def _max_array(x, g):
 
 
 def _keep_first(hits):
-    """Clear every hit that an earlier mask in the list already has (in place)."""
+    """Clear every hit that an earlier mask in the list already has (in place); returns the
+    masks and where none of them hit."""
     free = None
     for m in hits:
         if free is None:
@@ -111,7 +112,7 @@ def _keep_first(hits):
         else:
             m &= free
             free &= ~m
-    return hits
+    return hits, free
 
 
 def _winners(xpad, y, g):
@@ -119,11 +120,16 @@ def _winners(xpad, y, g):
     or, in a window holding NaN, the last NaN (torch's rules: ``v > max or isnan(v)``)."""
     xp = get_array_module(y)
     slices = [s for _, s in g.offsets()]
-    masks = _keep_first([xpad[s] == y for s in slices])
     if xp.isnan(y).any():
-        last_nan = _keep_first([xp.isnan(xpad[s]) for s in reversed(slices)])[::-1]
-        masks = [a | b for a, b in zip(masks, last_nan)]
-    return masks
+        masks = _keep_first([xpad[s] == y for s in slices])[0]
+        last_nan = _keep_first([xp.isnan(xpad[s]) for s in reversed(slices)])[0][::-1]
+        return [a | b for a, b in zip(masks, last_nan)]
+    if len(slices) == 1:
+        return [xp.ones(y.shape, dtype=bool)]
+    # without NaN every window's maximum is one of its values: the last offset wins exactly
+    # where no earlier one did, so it needs no comparison of its own
+    masks, free = _keep_first([xpad[s] == y for s in slices[:-1]])
+    return masks + [free]
 
 
 def _scatter_array(gy, masks, g):

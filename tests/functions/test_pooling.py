@@ -22,6 +22,7 @@ MAX_CASES = [
     dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
     dict(kernel_size=2, stride=3),  # gaps between windows
     dict(kernel_size=2, stride=3, dilation=2),  # dilated, yet disjoint
+    dict(kernel_size=1, stride=2),  # one offset: every window is its own maximum
 ]
 
 
