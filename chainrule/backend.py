@@ -177,17 +177,23 @@ def set_num_threads(n: int) -> None:
 _threads: list = [None]
 
 
-def axpy(alpha: float, x, y) -> None:
-    """y += alpha·x in place, in one pass: BLAS ``axpy`` (on every BLAS thread) for large
-    contiguous float32/float64 NumPy arrays of one dtype, NumPy (two passes) otherwise. It
-    rounds once (a fused multiply-add where the CPU has one), as torch's ``add_(x, alpha=)``.
+AXPY_MIN = 1 << 14  # the smallest array axpy hands to BLAS
+_AXPY_THREADS_MIN = 1 << 16  # the smallest it splits over every BLAS thread
 
-    "Large" is 48K elements: below that the ctypes call costs more than NumPy's second pass
-    (16K floats: 12.5 µs through BLAS, 6.6 through NumPy; 64K: 19 against 22)."""
+
+def axpy(alpha: float, x, y) -> None:
+    """y += alpha·x in place, in one pass: BLAS ``axpy`` for large contiguous float32/float64
+    NumPy arrays of one dtype, NumPy (two passes) otherwise. It rounds once (a fused
+    multiply-add where the CPU has one), as torch's ``add_(x, alpha=)``.
+
+    From 64 K values it runs on every BLAS thread, below on one: waking the second thread for
+    a 16 K update and handing the products after it back to one thread cost more than the
+    update itself (16 K floats: 12.5 µs, against 9.6 on one thread; the GAN step's 128³
+    products slowed from ~55 to ~75 µs)."""
     fn = _blas.axpy.get(y.dtype) if type(y) is numpy.ndarray else None
     if (
         fn is None
-        or y.size < 3 << 14
+        or y.size < AXPY_MIN
         or type(x) is not numpy.ndarray
         or x.dtype != y.dtype
         or x.shape != y.shape
@@ -195,7 +201,10 @@ def axpy(alpha: float, x, y) -> None:
     ):
         y += alpha * x
         return
-    _blas.for_product(y.size, 1_000, 1)  # every thread for a large vector
+    if y.size >= _AXPY_THREADS_MIN:
+        _blas.for_product(y.size, 1_000, 1)  # every thread for a large vector
+    else:
+        _blas.for_product(1, 1, 1)
     fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
 
 

@@ -143,7 +143,7 @@ def test_adam_on_several_threads_is_bit_identical_to_one(threads):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [10, 1 << 16])
+@pytest.mark.parametrize("n", [10, 1 << 14, 1 << 16])
 def test_axpy_matches_numpy(dtype, n):
     """y += a·x: BLAS for large contiguous arrays (one rounding), NumPy otherwise."""
     rng = np.random.default_rng(0)

@@ -136,7 +136,7 @@ class Adam(Optimizer):
             for p in small:
                 p.data *= 1 - group["lr"] * group["weight_decay"]
         beta1, beta2, step_size, eps = self._coefficients(group, ts[0])
-        direction = _adam_direction(beta1, beta2, eps, g, flat.m, flat.v)
+        direction = _adam_direction(beta1, beta2, eps, g, flat.m, flat.v, axpy=_axpy_two_pass)
         for p, (lo, hi) in zip(small, flat.spans):
             backend.axpy(-step_size, direction[lo:hi].reshape(p.data.shape), p.data)
             bump_version(p)
@@ -149,7 +149,14 @@ class Adam(Optimizer):
         return flats
 
 
-_SMALL = 1 << 16  # parameters below this many values take their Adam step together
+_SMALL = backend.AXPY_MIN
+"""Parameters below this many values take their Adam step together. One by one, they would be
+updated with NumPy's two-pass y += a·x (BLAS axpy starts at this size); the joint step does the
+same on its flat arrays, so either way each parameter gets the same bits."""
+
+
+def _axpy_two_pass(alpha, x, y):
+    y += alpha * x
 
 
 class _Flat:
@@ -229,14 +236,14 @@ def _adam_update(beta1, beta2, step_size, eps, p, g, m, v, v_max=None):
     backend.axpy(-step_size, _adam_direction(beta1, beta2, eps, g, m, v, v_max), p)
 
 
-def _adam_direction(beta1, beta2, eps, g, m, v, v_max=None):
+def _adam_direction(beta1, beta2, eps, g, m, v, v_max=None, axpy=backend.axpy):
     """Update the moments m, v (and v_max) in place; return m / (√v + eps), a new array."""
     xp = backend.get_array_module(m)
     m *= beta1
-    backend.axpy(1 - beta1, g, m)
+    axpy(1 - beta1, g, m)
     tmp = xp.multiply(g, g)
     v *= beta2
-    backend.axpy(1 - beta2, tmp, v)
+    axpy(1 - beta2, tmp, v)
     if v_max is not None:
         xp.maximum(v_max, v, out=v_max)
         v = v_max

@@ -98,7 +98,7 @@ def test_adam_rejects_bad_options(kwargs, message):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_adam_large_parameter_matches_torch(dtype, amsgrad):
-    """A parameter big enough for the BLAS axpy path (≥ 48 K elements), 10 steps."""
+    """A parameter big enough for the BLAS axpy path on every thread (≥ 64 K), 10 steps."""
     tol = 1e-5 if dtype == "float32" else 1e-12
     kwargs = dict(lr=0.01, amsgrad=amsgrad, weight_decay=0.01)
     check_large_parameter(Adam, torch.optim.Adam, kwargs, dtype, tol)
@@ -136,6 +136,29 @@ def test_adam_small_parameters_together_match_torch(cls, torch_cls, kwargs, dtyp
             np.testing.assert_allclose(opt.state[p][key].data, want, rtol=tol, atol=tol)
     small = [opt.state[p]["exp_avg"].data for p in ours if p.data.size < 1000]
     assert all(m.base is small[0].base and m.base is not None for m in small)  # one flat array
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=0.05), dict(lr=0.05, weight_decay=0.1)])
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+def test_adam_small_parameters_together_give_the_same_bits_as_one_by_one(cls, kwargs):
+    """Each parameter in its own group steps alone; in one group the small ones step together.
+    Both give the same bits (the joint step does NumPy's two-pass updates, as the lone ones
+    below BLAS's size do), so which path runs never changes a training run."""
+    if cls is Adam and kwargs.get("weight_decay"):
+        kwargs = dict(kwargs, decoupled_weight_decay=True)
+    shapes = ((3, 4), (5,), (100, 500), (7, 2), (1,), (200, 200))
+    prob = Problem(shapes=shapes, steps=10, dtype="float32")
+    together, alone = prob.cr_params(), prob.cr_params()
+    opt_t = cls(together, **kwargs)
+    opt_a = cls([{"params": [p]} for p in alone], **kwargs)
+    for k in range(10):
+        prob.set_grads(together, k, "cr")
+        prob.set_grads(alone, k, "cr")
+        opt_t.step()
+        opt_a.step()
+    for a, b in zip(together, alone):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert opt_t.state[together[0]]["exp_avg"].data.base is not None  # the joint path ran
 
 
 def test_adam_small_parameters_state_dict_round_trip_and_skipped_steps():

@@ -122,10 +122,10 @@ def check_state_dict_format(cr_cls, torch_cls, kwargs, steps=3):
 
 
 def check_large_parameter(cls, torch_cls, kwargs, dtype, tol, steps=10):
-    """``steps`` updates of one (512, 96) parameter, big enough for the BLAS axpy path
-    (≥ 48 K elements), must follow torch's trajectory within ``tol``."""
+    """``steps`` updates of one (768, 96) parameter, big enough for the BLAS axpy path on
+    every thread (≥ 64 K elements), must follow torch's trajectory within ``tol``."""
     rng = np.random.default_rng(0)
-    w0 = rng.standard_normal((512, 96)).astype(dtype)
+    w0 = rng.standard_normal((768, 96)).astype(dtype)
     grads = [rng.standard_normal(w0.shape).astype(dtype) for _ in range(steps)]
     w = Parameter(cr.tensor(w0.copy()))
     wt = torch.nn.Parameter(torch.tensor(w0.copy()))
