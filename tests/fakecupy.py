@@ -65,7 +65,8 @@ def _unwrap(obj):
 
 
 def _index(key):
-    """An index with fakes unwrapped; NumPy index arrays are accepted, as CuPy converts them."""
+    """An index (or nested lists of values) with fakes unwrapped; NumPy arrays are accepted,
+    as CuPy converts them."""
     if isinstance(key, ndarray):
         return key._a
     if type(key) in (list, tuple):
@@ -357,17 +358,9 @@ def __getattr__(name):
     return result
 
 
-def _to_host_tree(obj):
-    if isinstance(obj, ndarray):
-        return obj._a
-    if type(obj) in (list, tuple):
-        return type(obj)(_to_host_tree(o) for o in obj)
-    return obj
-
-
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, *, blocking=False):
     """A new device array; host arrays are copied over (the explicit transfer)."""
-    a = _np.array(_to_host_tree(obj), dtype=dtype, copy=True, order=order, ndmin=ndmin)
+    a = _np.array(_index(obj), dtype=dtype, copy=True, order=order, ndmin=ndmin)
     return ndarray._from_numpy(a)
 
 
@@ -375,7 +368,7 @@ def asarray(a, dtype=None, order=None, *, blocking=False):
     """``a`` itself if it is a device array of ``dtype``, else a device copy of it."""
     if isinstance(a, ndarray) and (dtype is None or a.dtype == _np.dtype(dtype)):
         return a
-    return ndarray._from_numpy(_np.array(_to_host_tree(a), dtype=dtype, order=order))
+    return ndarray._from_numpy(_np.array(_index(a), dtype=dtype, order=order))
 
 
 def asnumpy(a, stream=None, order="C", out=None):
