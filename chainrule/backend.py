@@ -141,8 +141,11 @@ def matmul(a, b, single_thread: bool = False, out=None):
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 and b.shape[-2] == 1:
         # an outer product (K = 1): each entry is one product, exactly what BLAS would give,
         # and broadcasting makes it 3-4× faster than OpenBLAS's sgemm at (128, 1) @ (1, 128)
-        xp = numpy if type(a) is numpy.ndarray else get_array_module(a)
-        return xp.multiply(a, b) if out is None else xp.multiply(a, b, out=out)
+        if out is not None:
+            return get_array_module(a).multiply(a, b, out=out)
+        if type(a) is numpy.ndarray:  # C order, as matmul's own results (reshapes stay views)
+            return numpy.multiply(a, b, order="C")
+        return get_array_module(a).multiply(a, b)
     if _blas._set is not None and type(a) is numpy.ndarray and a.ndim >= 2 and b.ndim >= 2:
         if single_thread:
             _blas.for_product(1, 1, 1)

@@ -74,6 +74,9 @@ def test_matmul_outer_product_is_exactly_numpys(shapes, dtype):
     got = backend.matmul(a, b)
     assert got.shape == want.shape and got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+    got_f = backend.matmul(np.asfortranarray(a), np.asfortranarray(b))  # C order, as matmul's
+    assert got_f.flags.c_contiguous
+    np.testing.assert_array_equal(got_f, want)
     out = np.empty_like(want)
     assert backend.matmul(a, b, out=out) is out
     np.testing.assert_array_equal(out, want)
