@@ -138,6 +138,15 @@ def matmul(a, b, single_thread: bool = False, out=None):
     """``a @ b`` for arrays (into ``out`` when given), with the BLAS thread count chosen for the
     product's size (or one thread, with ``single_thread``, for products known to be too small
     to share)."""
+    if type(a) is numpy.ndarray and a.ndim == 2 and b.ndim == 2 and _blas._set is not None:
+        # the common case (every linear layer), kept lean
+        m, k = a.shape
+        if k != 1 or b.shape[0] != 1:
+            blas = _blas
+            want = 1 if single_thread or m * k * b.shape[1] < blas.threshold else blas.most
+            if want != blas.current:
+                blas.for_product(1 if want == 1 else blas.threshold, 1, 1)
+            return a @ b if out is None else numpy.matmul(a, b, out=out)
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 and b.shape[-2] == 1:
         # an outer product (K = 1): each entry is one product, exactly what BLAS would give,
         # and broadcasting makes it 3-4× faster than OpenBLAS's sgemm at (128, 1) @ (1, 128)
@@ -193,10 +202,9 @@ def axpy(alpha: float, x, y) -> None:
     a 16 K update and handing the products after it back to one thread cost more than the
     update itself (16 K floats: 12.5 µs, against 9.6 on one thread; the GAN step's 128³
     products slowed from ~55 to ~75 µs)."""
-    fn = _blas.axpy.get(y.dtype) if type(y) is numpy.ndarray else None
+    fn = None if y.size < AXPY_MIN or type(y) is not numpy.ndarray else _blas.axpy.get(y.dtype)
     if (
         fn is None
-        or y.size < AXPY_MIN
         or type(x) is not numpy.ndarray
         or x.dtype != y.dtype
         or x.shape != y.shape

@@ -83,6 +83,13 @@ class Function:
                 y = self.forward(a.data if ta else a, b.data if tb else b)
                 ra, rb = ta and a._requires_grad, tb and b._requires_grad
                 needs = (ra, rb) if ra or rb else None
+            elif n == 3:  # (x, W, b): linear, conv, normalization
+                a, b, c = inputs
+                ta, tb, tc = isinstance(a, Tensor), isinstance(b, Tensor), isinstance(c, Tensor)
+                y = self.forward(a.data if ta else a, b.data if tb else b, c.data if tc else c)
+                ra, rb = ta and a._requires_grad, tb and b._requires_grad
+                rc = tc and c._requires_grad
+                needs = (ra, rb, rc) if ra or rb or rc else None
             else:
                 datas, flags = [], []
                 for x in inputs:
@@ -111,6 +118,12 @@ class Function:
                 self._fns = (x.grad_fn,)
             elif n == 2:
                 self._fns = (a.grad_fn if ta else None, b.grad_fn if tb else None)
+            elif n == 3:
+                self._fns = (
+                    a.grad_fn if ta else None,
+                    b.grad_fn if tb else None,
+                    c.grad_fn if tc else None,
+                )
             else:
                 self._fns = tuple([x.grad_fn if isinstance(x, Tensor) else None for x in inputs])
             out.grad_fn = self
@@ -118,7 +131,18 @@ class Function:
             out._version = inputs[0]._version if self.is_view else [0]
             if self.saved:  # remember versions, to detect in-place edits of saved arrays
                 self._epoch = _epoch[0]
-                self._versions = [x._version[0] if isinstance(x, Tensor) else 0 for x in inputs]
+                if n == 1:
+                    self._versions = (x._version[0],)
+                elif n == 2:
+                    self._versions = (a._version[0] if ta else 0, b._version[0] if tb else 0)
+                elif n == 3:
+                    self._versions = (
+                        a._version[0] if ta else 0,
+                        b._version[0] if tb else 0,
+                        c._version[0] if tc else 0,
+                    )
+                else:
+                    self._versions = [x._version[0] if isinstance(x, Tensor) else 0 for x in inputs]
                 self._out_version = out._version
                 self._out_id = id(y)
             return out

@@ -56,30 +56,34 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(cr.ones(4, 3), cr.ones(2, 3)).shape
     (4, 2)
     """
-    x, W = as_tensor(input), as_tensor(weight)
-    if W.ndim != 2:
+    # every MLP layer calls this each step: the checks read the arrays' own attributes
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    W = weight if isinstance(weight, Tensor) else as_tensor(weight)
+    xd, Wd = x.data, W.data
+    if Wd.ndim != 2:
         raise ValueError(
             f"linear: weight must be 2-D (out_features, in_features), got shape {W.shape}"
         )
-    if x.ndim == 0 or x.shape[-1] != W.shape[1]:
+    if xd.ndim == 0 or xd.shape[-1] != Wd.shape[1]:
         raise ValueError(
             f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} "
             f"features (last dim) but weight of shape {W.shape} expects "
             f"{W.shape[1]}"
         )
-    if x.dtype != W.dtype:
+    if xd.dtype != Wd.dtype:
         raise TypeError(f"linear: input dtype {x.dtype} and weight dtype {W.dtype} differ")
     if bias is None:
         return Linear()(x, W)
-    b = as_tensor(bias)
-    if b.shape != (W.shape[0],) and b.shape != ():
+    b = bias if isinstance(bias, Tensor) else as_tensor(bias)
+    bd = b.data
+    if bd.shape != (Wd.shape[0],) and bd.shape != ():
         raise ValueError(
             f"linear: bias must have shape ({W.shape[0]},) for weight of shape "
             f"{W.shape}, got {b.shape}"
         )
-    if b.dtype != W.dtype:
+    if bd.dtype != Wd.dtype:
         raise TypeError(f"linear: bias dtype {b.dtype} and weight dtype {W.dtype} differ")
-    if b.shape == ():
+    if bd.shape == ():
         return Linear()(x, W) + b
     return Linear()(x, W, b)
 

@@ -266,8 +266,10 @@ def _class_target(x, target, weight, ignore_index, op, want_min=False):
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index target must be an integer tensor, got dtype {t.dtype}")
     td = t.data
-    lo = td.min() if td.size else 0
-    if td.size and (lo < 0 or td.max() >= C):  # two reductions in the common case
+    lo = 0
+    # one reduction in the common case: seen unsigned, a negative target is huge
+    if td.size and _unsigned(td).max() >= C:
+        lo = td.min()
         bad = ((td < 0) | (td >= C)) & (td != ignore_index)
         if bad.any():
             raise IndexError(
@@ -282,6 +284,11 @@ def _class_target(x, target, weight, ignore_index, op, want_min=False):
             )
         w = w.astype(x.dtype)
     return (td, w, lo) if want_min else (td, w)
+
+
+def _unsigned(t):
+    """An integer array seen as the unsigned type of its width (a view: no copy)."""
+    return t if t.dtype.kind == "u" else t.view(f"u{t.dtype.itemsize}")
 
 
 def _class_key(t):
@@ -374,7 +381,9 @@ class CrossEntropy(Function):
             s = e.sum(axis=1, keepdims=True)
             self.p = e / s
             self.rows = _row_starts(xp, n, x.shape[1])
-            self.flat = self.rows + self.target  # element [n, t[n]] as a flat index: fast
+            # element [n, t[n]] as a flat index: fast (in the rows' int64: uint64 + int64
+            # would make floats)
+            self.flat = self.rows + self.target.astype(self.rows.dtype, copy=False)
             self.save_for_backward(x)
             return (xp.log(s).sum() - z.take(self.flat).sum()) * (1.0 / n)
         eps, C = self.smoothing, x.shape[1]

@@ -121,6 +121,23 @@ def test_cross_entropy_gradcheck():
     assert cr.autograd.gradgradcheck(fn, [x])
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64])
+def test_cross_entropy_target_range_any_integer_dtype(dtype):
+    """The range check reads signed targets as unsigned (one reduction): a negative one must
+    still be caught, whatever its width, and valid ones of every width give torch's loss."""
+    x = np.random.default_rng(0).standard_normal((4, 10)).astype(np.float32)
+    t = np.array([0, 9, 3, 9], dtype=dtype)
+    want = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t.astype(np.int64)))
+    np.testing.assert_allclose(
+        L.cross_entropy(cr.tensor(x), cr.tensor(t)).item(), want.item(), rtol=1e-6
+    )
+    with pytest.raises(IndexError, match="target 10 out of range for 10 classes"):
+        L.cross_entropy(cr.tensor(x), cr.tensor(np.array([0, 10, 3, 1], dtype=dtype)))
+    if np.dtype(dtype).kind == "i":
+        with pytest.raises(IndexError, match="target -2 out of range for 10 classes"):
+            L.cross_entropy(cr.tensor(x), cr.tensor(np.array([0, 1, -2, 1], dtype=dtype)))
+
+
 def test_cross_entropy_errors():
     x = cr.tensor(np.zeros((3, 10)))
     with pytest.raises(IndexError, match="target 12 out of range for 10 classes"):
