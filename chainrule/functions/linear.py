@@ -12,6 +12,7 @@ graph (double backward).
 
 from __future__ import annotations
 
+from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor, as_tensor
 from .linalg import _mm
@@ -23,9 +24,10 @@ class Linear(Function):
     def forward(self, x, W, b=None):
         self.save_for_backward(x, W)
         if x.ndim == 2:
-            y = _mm(x, W.T)
+            y = backend.matmul(x, W.T)
         else:
-            y = _mm(x.reshape(-1, x.shape[-1]), W.T).reshape(x.shape[:-1] + (W.shape[0],))
+            y = backend.matmul(x.reshape(-1, x.shape[-1]), W.T)
+            y = y.reshape(x.shape[:-1] + (W.shape[0],))
         if b is not None:
             y += b  # y is a fresh array: adding in place saves one allocation
         return y
@@ -33,17 +35,18 @@ class Linear(Function):
     def backward(self, gy):
         x, W = self.saved
         needs = self.needs_input_grad
+        mm = _mm if isinstance(gy, Tensor) else backend.matmul  # Tensors: double backward
         x2, gy2 = x, gy
         if x.ndim != 2:  # fold the batch dims: one 2-D product each way
             x2 = x.reshape(-1, x.shape[-1])
             gy2 = gy.reshape(-1, gy.shape[-1])
         gx = gW = gb = None
         if needs[0]:
-            gx = _mm(gy2, W)
+            gx = mm(gy2, W)
             if x.ndim != 2:
                 gx = gx.reshape(x.shape)
         if needs[1]:
-            gW = _mm(gy2.T, x2)
+            gW = mm(gy2.T, x2)
         if len(needs) > 2 and needs[2]:
             gb = gy2.sum(axis=0)
         return (gx, gW) if len(needs) == 2 else (gx, gW, gb)
