@@ -68,8 +68,8 @@ class Function:
     def __call__(self, *inputs):
         """Run forward on the inputs' arrays and, if grad mode is on, record the op.
 
-        Written for speed (this runs once per op): no comprehensions, the common one- and
-        two-input cases spelled out.
+        Written for speed (this runs once per op): no comprehensions, the common one-, two- and
+        three-input cases spelled out.
         """
         n = len(inputs)
         try:
