@@ -120,9 +120,13 @@ class _BlasThreads:
 
     def for_product(self, m: int, k: int, n: int) -> None:
         """Pick the thread count for an (m, k) @ (k, n) product."""
+        self.use(m * k * n >= self.threshold)
+
+    def use(self, every: bool) -> None:
+        """Compute on every thread, or on one (a no-op without OpenBLAS)."""
         if self._set is None:
             return
-        want = 1 if m * k * n < self.threshold else self.most
+        want = self.most if every else 1
         if want != self.current:
             if self.current != 1 and self._get() != self.current:  # changed by the user
                 self.most = int(self._get())
@@ -145,7 +149,7 @@ def matmul(a, b, single_thread: bool = False, out=None):
             blas = _blas
             want = 1 if single_thread or m * k * b.shape[1] < blas.threshold else blas.most
             if want != blas.current:
-                blas.for_product(1 if want == 1 else blas.threshold, 1, 1)
+                blas.use(want != 1)
             return a @ b if out is None else numpy.matmul(a, b, out=out)
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 and b.shape[-2] == 1:
         # an outer product (K = 1): each entry is one product, exactly what BLAS would give,
@@ -157,7 +161,7 @@ def matmul(a, b, single_thread: bool = False, out=None):
         return get_array_module(a).multiply(a, b)
     if _blas._set is not None and type(a) is numpy.ndarray and a.ndim >= 2 and b.ndim >= 2:
         if single_thread:
-            _blas.for_product(1, 1, 1)
+            _blas.use(False)
         else:
             m = a.size // a.shape[-1] if a.ndim > 2 else a.shape[0]
             _blas.for_product(m, a.shape[-1], b.shape[-1])
@@ -212,10 +216,7 @@ def axpy(alpha: float, x, y) -> None:
     ):
         y += alpha * x
         return
-    if y.size >= _AXPY_THREADS_MIN:
-        _blas.for_product(y.size, 1_000, 1)  # every thread for a large vector
-    else:
-        _blas.for_product(1, 1, 1)
+    _blas.use(y.size >= _AXPY_THREADS_MIN)
     fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
 
 
@@ -249,16 +250,14 @@ def zeros_like_layout(x):
 
 def use_one_blas_thread() -> None:
     """Run the next matrix products on one OpenBLAS thread (for a loop of small ones)."""
-    if _blas._set is not None:
-        _blas.for_product(1, 1, 1)
+    _blas.use(False)
 
 
 def use_all_blas_threads() -> None:
     """Run the next matrix products on every OpenBLAS thread, however small they are (for a
     sequential loop of them that leaves the second core idle otherwise: an LSTM's 50 steps of
     (256, 73) @ (73, 32) take 18 µs each on two threads against 24 on one)."""
-    if _blas._set is not None:
-        _blas.for_product(1 << 40, 1, 1)
+    _blas.use(True)
 
 
 def get_array_module(*args):
