@@ -89,6 +89,8 @@ class Tensor:
         owner = self if self.grad_fn is None else self.grad_fn
         if owner._hooks is None:
             owner._hooks = []
+        if owner is self.grad_fn:
+            owner._special = True
         owner._hooks.append(hook)
         return _HookHandle(owner, hook)
 
@@ -101,6 +103,7 @@ class Tensor:
         import weakref
 
         self.grad_fn._retain = weakref.ref(self)
+        self.grad_fn._special = True
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False) -> None:
         """Backpropagate from this tensor, accumulating into the leaves' ``.grad``.

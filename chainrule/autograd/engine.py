@@ -15,7 +15,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 from .. import backend
-from .function import _epoch
+from .function import _epoch, _new
 from .grad_mode import _state
 
 _ndarray = backend.ndarray
@@ -55,12 +55,12 @@ def run_backward(
     the gradients of ``inputs`` are returned and no ``.grad`` is touched (``cr.grad``).
     """
     grads: dict = {}  # node -> the gradient of its output, summed over its consumers
-    leaf_grads: dict = {}
+    leaf_grads: dict = {}  # leaf Tensor -> its gradient (Tensors hash by identity)
     heap: list = []  # (-number, node): the latest-recorded node first
     for t, g in zip(roots, root_grads):
         fn = t.grad_fn
         if fn is None:  # a leaf root: its gradient is the given one
-            _add_leaf(leaf_grads, t, g)
+            leaf_grads[t] = leaf_grads[t] + g if t in leaf_grads else g
         elif fn in grads:
             grads[fn] = grads[fn] + g
         else:
@@ -70,6 +70,7 @@ def run_backward(
     capture = None
     if inputs is not None:
         capture = {t.grad_fn: None for t in inputs if t.grad_fn is not None}
+    watch = capture is not None  # visit _observe at every node
 
     prev = _state.enabled
     _state.enabled = bool(create_graph)  # record the backward pass only for create_graph
@@ -77,9 +78,7 @@ def run_backward(
         while heap:
             fn = heappop(heap)[1]
             gy = grads.pop(fn)
-            if fn._freed:
-                raise _graph_freed(fn)
-            if fn._hooks or fn._retain is not None or capture is not None:
+            if watch or fn._special:  # freed, hooks, retain_grad, or cr.grad's captures
                 gy = _observe(fn, gy, capture, create_graph)
             if fn.saved and fn._epoch != _epoch[0]:  # something was modified in place
                 fn._check_versions()
@@ -101,30 +100,33 @@ def run_backward(
                 if gx.shape != xd.shape or gx.dtype != xd.dtype:
                     gx = _conform(fn, x, gx, create_graph)
                 if g is None:  # a leaf
-                    k = id(x)
-                    leaf_grads[k] = (x, leaf_grads[k][1] + gx) if k in leaf_grads else (x, gx)
+                    leaf_grads[x] = leaf_grads[x] + gx if x in leaf_grads else gx
                 elif g in grads:
                     grads[g] = grads[g] + gx
                 else:
                     grads[g] = gx
                     heappush(heap, (-g._seq, g))
             if not retain_graph:
-                fn.saved = ()
-                fn.inputs = ()
-                fn.needs_input_grad = ()
-                fn._fns = ()
-                fn._freed = True
+                fn.saved = fn.inputs = fn._fns = ()
+                fn._freed = fn._special = True
 
         if capture is None:
             given = set()  # one array may reach two leaves (x + y): each gets its own
-            for t, g in leaf_grads.values():
+            for t, g in leaf_grads.items():
                 if t._hooks:
                     g = _run_hooks(t._hooks, g, create_graph)
+                if t.grad is None and type(g) is _ndarray and g.base is None:
+                    k = id(g)
+                    if k not in given:  # a fresh array of its own: no copy needed
+                        given.add(k)
+                        w = t.grad = _new(Tensor)  # _wrap(g, None), spelled out: once per leaf
+                        w.data = g
+                        w.grad = w.grad_fn = w._hooks = None
+                        w._requires_grad = False
+                        w._version = [0]
+                        continue
                 if t.grad is not None or isinstance(g, Tensor):
                     _accumulate(t, g, create_graph)
-                elif type(g) is _ndarray and g.base is None and id(g) not in given:
-                    given.add(id(g))
-                    t.grad = _wrap(g, None)  # a fresh array of its own: no copy needed
                 else:
                     t.grad = _wrap(backend.get_array_module(g).array(g, copy=True), None)
             return None
@@ -132,7 +134,7 @@ def run_backward(
         result = []
         for t in inputs:
             if t.grad_fn is None:
-                g = leaf_grads.get(id(t), (None, None))[1]
+                g = leaf_grads.get(t)
                 if g is not None and t._hooks:
                     g = _run_hooks(t._hooks, g, create_graph)
             else:
@@ -153,7 +155,10 @@ def run_backward(
 
 
 def _observe(fn, gy, capture, create_graph):
-    """The rarely used extras at a node: hooks, retain_grad, and cr.grad's captures."""
+    """The rarely used extras at a node: hooks, retain_grad, and cr.grad's captures; and the
+    error for a node whose saved values an earlier backward freed."""
+    if fn._freed:
+        raise _graph_freed(fn)
     if fn._hooks:
         gy = _run_hooks(fn._hooks, gy, create_graph)
     if fn._retain is not None:
@@ -176,14 +181,6 @@ def _conform(fn, x, gx, create_graph):
     if gx.dtype != x.data.dtype:
         gx = gx.to(x.dtype) if create_graph else gx.astype(x.data.dtype)
     return gx
-
-
-def _add_leaf(leaf_grads, t, g):
-    k = id(t)
-    if k in leaf_grads:
-        leaf_grads[k] = (t, leaf_grads[k][1] + g)
-    else:
-        leaf_grads[k] = (t, g)
 
 
 def _owned(g):

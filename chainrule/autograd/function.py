@@ -43,6 +43,7 @@ class Function:
     _hooks = None
     _retain = None
     _freed = False
+    _special = False  # freed, or has hooks or retain_grad: the engine takes a closer look
 
     @classmethod
     def apply(cls, *inputs):

@@ -59,36 +59,50 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(cr.ones(4, 3), cr.ones(2, 3)).shape
     (4, 2)
     """
-    # every MLP layer calls this each step: the checks read the arrays' own attributes
+    # every MLP layer calls this each step: one combined test of the arrays' own attributes;
+    # the errors are worked out only when it fails
     x = input if isinstance(input, Tensor) else as_tensor(input)
     W = weight if isinstance(weight, Tensor) else as_tensor(weight)
+    b = bias if bias is None or isinstance(bias, Tensor) else as_tensor(bias)
     xd, Wd = x.data, W.data
-    if Wd.ndim != 2:
+    dt = Wd.dtype
+    if (
+        Wd.ndim != 2
+        or not xd.ndim
+        or xd.shape[-1] != Wd.shape[1]
+        or xd.dtype != dt
+        or (b is not None and (b.data.shape != Wd.shape[:1] or b.data.dtype != dt))
+    ):
+        _check_linear(x, W, b)
+        if b is not None:  # a 0-d bias, broadcast
+            return Linear()(x, W) + b
+    if b is None:
+        return Linear()(x, W)
+    return Linear()(x, W, b)
+
+
+def _check_linear(x, W, b) -> None:
+    """Raise the error that names what ``linear`` was given wrong; return if only the bias is
+    0-d (allowed: it broadcasts)."""
+    if W.ndim != 2:
         raise ValueError(
             f"linear: weight must be 2-D (out_features, in_features), got shape {W.shape}"
         )
-    if xd.ndim == 0 or xd.shape[-1] != Wd.shape[1]:
+    if x.ndim == 0 or x.shape[-1] != W.shape[1]:
         raise ValueError(
             f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} "
             f"features (last dim) but weight of shape {W.shape} expects "
             f"{W.shape[1]}"
         )
-    if xd.dtype != Wd.dtype:
+    if x.dtype != W.dtype:
         raise TypeError(f"linear: input dtype {x.dtype} and weight dtype {W.dtype} differ")
-    if bias is None:
-        return Linear()(x, W)
-    b = bias if isinstance(bias, Tensor) else as_tensor(bias)
-    bd = b.data
-    if bd.shape != (Wd.shape[0],) and bd.shape != ():
+    if b.shape != (W.shape[0],) and b.shape != ():
         raise ValueError(
             f"linear: bias must have shape ({W.shape[0]},) for weight of shape "
             f"{W.shape}, got {b.shape}"
         )
-    if bd.dtype != Wd.dtype:
+    if b.dtype != W.dtype:
         raise TypeError(f"linear: bias dtype {b.dtype} and weight dtype {W.dtype} differ")
-    if bd.shape == ():
-        return Linear()(x, W) + b
-    return Linear()(x, W, b)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):

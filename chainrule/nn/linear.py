@@ -50,13 +50,16 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        shape = input.shape
-        if not shape or shape[-1] != self.in_features:
-            raise ValueError(
-                f"Linear: expected input with {self.in_features} features "
-                f"(last dim), got shape {tuple(shape)}"
-            )
-        return linear(input, self.weight, self.bias)
+        try:  # linear checks the input; the layer's own message is made only on failure
+            return linear(input, self.weight, self.bias)
+        except ValueError:
+            shape = getattr(input, "shape", None)
+            if shape is not None and (not shape or shape[-1] != self.in_features):
+                raise ValueError(
+                    f"Linear: expected input with {self.in_features} features "
+                    f"(last dim), got shape {tuple(shape)}"
+                ) from None
+            raise
 
     def extra_repr(self) -> str:
         return (
