@@ -80,3 +80,25 @@ def test_sgd_large_parameter_matches_torch(dtype, momentum):
     """A parameter big enough for the BLAS axpy path (≥ 16 K elements), 10 steps."""
     tol = 1e-6 if dtype == "float32" else 1e-13
     check_large_parameter(SGD, torch.optim.SGD, dict(lr=0.05, momentum=momentum), dtype, tol)
+
+
+def test_plain_sgd_step_between_forward_and_backward_is_caught():
+    """The plain update bumps the versions itself: a backward through a weight it changed
+    must refuse, as torch does (the input requires grad, so torch saves the weight too)."""
+    lin = cr.nn.Linear(3, 2)
+    opt = SGD(lin.parameters(), lr=0.1)
+    loss = lin(cr.ones(4, 3, requires_grad=True)).sum()
+    for p in lin.parameters():
+        p.grad = cr.ones(*p.shape)
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+    t = torch.nn.Linear(3, 2)
+    topt = torch.optim.SGD(t.parameters(), lr=0.1)
+    tloss = t(torch.ones(4, 3, requires_grad=True)).sum()
+    for p in t.parameters():
+        p.grad = torch.ones_like(p)
+    topt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        tloss.backward()
