@@ -15,7 +15,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 from .. import backend
-from .function import _epoch, _new
+from .function import _epoch
 from .grad_mode import _state
 
 _ndarray = backend.ndarray
@@ -115,18 +115,11 @@ def run_backward(
             for t, g in leaf_grads.items():
                 if t._hooks:
                     g = _run_hooks(t._hooks, g, create_graph)
-                if t.grad is None and type(g) is _ndarray and g.base is None:
-                    k = id(g)
-                    if k not in given:  # a fresh array of its own: no copy needed
-                        given.add(k)
-                        w = t.grad = _new(Tensor)  # _wrap(g, None), spelled out: once per leaf
-                        w.data = g
-                        w.grad = w.grad_fn = w._hooks = None
-                        w._requires_grad = False
-                        w._version = [0]
-                        continue
                 if t.grad is not None or isinstance(g, Tensor):
                     _accumulate(t, g, create_graph)
+                elif type(g) is _ndarray and g.base is None and id(g) not in given:
+                    given.add(id(g))
+                    t.grad = _wrap(g, None)  # a fresh array of its own: no copy needed
                 else:
                     t.grad = _wrap(backend.get_array_module(g).array(g, copy=True), None)
             return None

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
-from ..autograd.function import _epoch, bump_version
+from ..autograd.function import bump_version
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
-
-_ndarray = backend.ndarray
 
 
 class SGD(Optimizer):
@@ -57,7 +55,10 @@ class SGD(Optimizer):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
         if not (momentum or wd or maximize):  # plain SGD, the common case: p ← p − lr·∇
-            _plain_update(group["params"], -lr)
+            for p in group["params"]:
+                if p.grad is not None:
+                    backend.axpy(-lr, p.grad.data, p.data)
+                    bump_version(p)
             return
         for p in group["params"]:
             if p.grad is None:
@@ -78,23 +79,3 @@ class SGD(Optimizer):
                 g = g + momentum * buf.data if nesterov else buf.data
             backend.axpy(-lr, g, p.data)  # p ← p − lr·g in one pass
             bump_version(p)
-
-
-def _plain_update(params, alpha: float) -> None:
-    """p ← p + alpha·∇ for each parameter with a gradient. This runs once per parameter per
-    step, so small arrays take NumPy's update directly (``axpy`` would only send them there),
-    and the version bump is spelled out (``bump_version``)."""
-    small, axpy = backend.AXPY_MIN, backend.axpy
-    bumped = 0
-    for p in params:
-        g = p.grad
-        if g is None:
-            continue
-        y, x = p.data, g.data
-        if y.size < small and type(y) is _ndarray and type(x) is _ndarray:
-            y += alpha * x
-        else:
-            axpy(alpha, x, y)
-        p._version[0] += 1
-        bumped += 1
-    _epoch[0] += bumped
