@@ -104,9 +104,9 @@ class BatchNormTrain(Normalize):
 
     (the general formula with g = γ·gy and x̂ = xc/σ̂ folded into per-channel factors). x is
     read in its own memory layout (``_Layout``), so nothing is copied and the output keeps
-    x's layout. Five passes forward and seven backward, where the general ``Normalize`` makes
-    about twice as many over 4-d broadcasts. A differentiable backward (``create_graph``)
-    takes ``Normalize``'s path.
+    x's layout. Four passes forward and six backward (Σ xc² and Σ gy·xc are fused ``dots``),
+    where the general ``Normalize`` makes about twice as many over 4-d broadcasts. A
+    differentiable backward (``create_graph``) takes ``Normalize``'s path.
     """
 
     def forward(self, x, w, b):
@@ -116,14 +116,13 @@ class BatchNormTrain(Normalize):
         n = lay.N * lay.M
         mean = lay.sums(xp, v) / n
         xc = xp.subtract(lay.rows(v), lay.expand(xp, mean))
-        y = xp.multiply(xc, xc)  # xc², then (same buffer) the output
-        var = lay.sums(xp, y) / n
+        var = lay.dots(xp, xc, xc) / n
         invstd = 1.0 / xp.sqrt(var + self.eps)
         self.mean, self.var = mean.reshape(self.pshape), var.reshape(self.pshape)
         self.xc, self.invstd3 = xc, invstd
         self.b_shape = None if b is None else b.shape
         scale = invstd if w is None else w * invstd
-        xp.multiply(xc, lay.expand(xp, scale.astype(x.dtype, copy=False)), out=y)
+        y = xp.multiply(xc, lay.expand(xp, scale.astype(x.dtype, copy=False)))
         if b is not None:
             y += lay.expand(xp, b)
         self.save_for_backward(x, w)
@@ -139,8 +138,7 @@ class BatchNormTrain(Normalize):
         g = lay.rows(lay.view(gy))  # gy in x's layout (copied only if it differs)
         n = lay.N * lay.M
         sum_gy = lay.sums(xp, g)
-        tmp = xp.multiply(g, xc)
-        gw_raw = lay.sums(xp, tmp)  # Σ gy·xc = σ̂ · ∂L/∂γ
+        gw_raw = lay.dots(xp, g, xc)  # Σ gy·xc = σ̂ · ∂L/∂γ
         gw = (gw_raw * invstd).astype(gy.dtype, copy=False) if nw else None
         gb = sum_gy.astype(gy.dtype, copy=False) if nb else None
         gx = None
@@ -150,7 +148,7 @@ class BatchNormTrain(Normalize):
             c = s * invstd * invstd * gw_raw / n
             gx = xp.subtract(g, lay.expand(xp, (sum_gy / n).astype(dt, copy=False)))
             gx *= lay.expand(xp, s.astype(dt, copy=False))
-            gx -= xp.multiply(xc, lay.expand(xp, c.astype(dt, copy=False)), out=tmp)
+            gx -= xp.multiply(xc, lay.expand(xp, c.astype(dt, copy=False)))
             gx = lay.back(gx)
         self.xc = None
         return gx, gw, gb
@@ -222,6 +220,14 @@ class _Layout:
             return xp.matmul(xp.ones(self.M, dtype=a.dtype), v).sum(axis=0)
         v = a.reshape(self.N, self.C, self.M)
         return xp.matmul(v, xp.ones(self.M, dtype=a.dtype)).sum(axis=0)
+
+    def dots(self, xp, a, b):
+        """Per channel Σ a·b over two arrays in ``rows`` shape. Channels-last, one ``einsum``
+        down the long rows, with no product array (a (64·784, 32) pair: 0.65 ms against 1.3
+        for product then ``sums``), then the row's k runs folded."""
+        if self.last:
+            return xp.einsum("ij,ij->j", a, b).reshape(self.k, self.C).sum(axis=0)
+        return self.sums(xp, a * b)
 
 
 def _count(shape, axes):

@@ -111,6 +111,28 @@ def test_batch_norm_float32():
     )
 
 
+def test_batch_norm_float32_channels_last_lenet_size_matches_torch():
+    """The LeNet's first batch norm in float32 on a conv's channels-last memory, with a mean
+    far from 0: Σ xc² and Σ gy·xc run down long rows (an einsum), and must keep float32
+    accuracy against torch (which accumulates in float32 too)."""
+    rng = np.random.default_rng(5)
+    shape = (16, 32, 28, 28)
+    x = (rng.standard_normal(shape) * 3 + 20).astype(np.float32)
+    w, b = rng.standard_normal(32).astype(np.float32), rng.standard_normal(32).astype(np.float32)
+    gy = rng.standard_normal(shape).astype(np.float32)
+    last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    xc = cr.from_numpy(last).requires_grad_()
+    wc, bc = cr.tensor(w, requires_grad=True), cr.tensor(b, requires_grad=True)
+    y = batch_norm(xc, None, None, wc, bc, training=True)
+    y.backward(cr.tensor(gy))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    yt = F.batch_norm(xt, None, None, wt, bt, True)
+    yt.backward(torch.tensor(gy))
+    assert_close(y.data, yt.detach().numpy(), dtype="float32")
+    for ours, ref, what in ((xc, xt, "x"), (wc, wt, "weight"), (bc, bt, "bias")):
+        assert_close(ours.grad.data, ref.grad.numpy(), dtype="float32", what=f"grad of {what}")
+
+
 def test_batch_norm_gradcheck():
     rng = np.random.default_rng(3)
     x = cr.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
