@@ -166,6 +166,89 @@ def summary(results, mem) -> list[str]:
     return lines
 
 
+def ratios(results, mem) -> dict:
+    """One run's medians (seconds) per workload and library, its targets, and the peak-RSS
+    ratio: what ``repeats`` aggregates over runs (``run.py --ratios``)."""
+    out = {"workloads": {}, "memory": None}
+    for key, (w, res) in results.items():
+        libs = {name: s["median"] for name, s in res.get("libs", {}).items()}
+        out["workloads"][key] = {"target": w.target, "median": libs}
+    if mem and "error" not in mem:
+        out["memory"] = mem["chainrule"]["peak"] / mem["torch"]["peak"]
+    return out
+
+
+def _median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def repeats(runs: list[dict]) -> list[str]:
+    """The section for ``run.py --repeat N``: per workload, chainrule / torch in each run (each
+    a fresh process, both libraries timed side by side in it), their median and range, and
+    whether the median meets the target."""
+    lines = [
+        f"## Repeats: {len(runs)} runs, each in a fresh process",
+        "",
+        "Step times on this machine drift by 10–30% between runs, torch's as much as "
+        "chainrule's, so one run's ratio can land either side of a target. Each run below "
+        "times both libraries side by side in its own process; the median of the runs' ratios "
+        "is the figure to quote. The rest of this file is the last run's.",
+        "",
+        "| workload | chainrule / torch in each run | median | range | target | median meets it "
+        "| ÷ mygrad (median) |",
+        "|---|---|---:|---|---:|---|---:|",
+    ]
+    keys = []
+    for run in runs:
+        keys += [k for k in run["workloads"] if k not in keys]
+    for key in keys:
+        rs, ms, target = [], [], None
+        for run in runs:
+            entry = run["workloads"].get(key)
+            if not entry:
+                continue
+            target = entry["target"]
+            med = entry["median"]
+            if "chainrule" in med and "torch" in med:
+                rs.append(med["chainrule"] / med["torch"])
+            if "chainrule" in med and "mygrad" in med:
+                ms.append(med["chainrule"] / med["mygrad"])
+        if not rs:
+            lines.append(f"| {key} | not timed | | | {target or '–'} | | |")
+            continue
+        m = _median(rs)
+        met = "–" if target is None else ("yes" if m <= target else "**no**")
+        mg = f"{_median(ms):.2f}" if ms else "n/a"
+        each = ", ".join(f"{r:.2f}" for r in rs)
+        lines.append(
+            f"| {key} | {each} | {m:.2f} | {min(rs):.2f}–{max(rs):.2f} | {target or '–'} "
+            f"| {met} | {mg} |"
+        )
+    mems = [run["memory"] for run in runs if run.get("memory") is not None]
+    if mems:
+        m = _median(mems)
+        lines.append(
+            f"| CNN training peak RSS | {', '.join(f'{r:.2f}' for r in mems)} | {m:.2f} "
+            f"| {min(mems):.2f}–{max(mems):.2f} | 1.2 | {'yes' if m <= 1.2 else '**no**'} | |"
+        )
+    return lines + [""]
+
+
+def with_repeats(text: str, runs: list[dict]) -> str:
+    """A run's RESULTS.md with the ``repeats`` section put before its summary."""
+    marker = "## Summary: targets"
+    section = "\n".join(repeats(runs)) + "\n"
+    if marker not in text:
+        return text.rstrip() + "\n\n" + section
+    return text.replace(marker, section + marker, 1)
+
+
+def _command() -> str:
+    return " ".join(["python", "benchmarks/run.py", *sys.argv[1:]])
+
+
 def render(info, results, mem, tiny, rounds, args, seconds) -> str:
     mode = "quick (harness check; not for quoting)" if args.quick else "full"
     lines = [
@@ -174,7 +257,7 @@ def render(info, results, mem, tiny, rounds, args, seconds) -> str:
         f"Written by `benchmarks/run.py` ({mode}) on "
         f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
         f"{rounds} rounds; the run took {seconds / 60:.1f} min. "
-        f"Command: `{' '.join(['python', 'benchmarks/run.py', *sys.argv[1:]])}`",
+        f"Command: `{getattr(args, 'command', None) or _command()}`",
         "",
         "Method: each library runs its steps in its own timed block; blocks take turns (chainrule,"
         " torch, mygrad, autograd, then again) with a 0.1 s pause before each, so that spinning "

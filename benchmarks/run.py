@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick         # few rounds and short blocks: checks the harness
     python benchmarks/run.py --only small_mlp,lstm --out /tmp/r.md
     python benchmarks/run.py --no-mnist      # skip the MNIST epoch (minutes)
+    python benchmarks/run.py --repeat 3      # 3 runs in fresh processes: median ratios
 
 Libraries: chainrule and torch always; MyGrad and HIPS autograd (the ``bench`` extra) on every
 workload they can express; tinygrad is probed and its status recorded. Method: see harness.py.
@@ -12,9 +13,12 @@ workload they can express; tinygrad is probed and its status recorded. Method: s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
@@ -275,7 +279,16 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, help="rounds (default 7; --quick 2)")
     ap.add_argument("--threads", type=int, help="BLAS and torch threads (default: all)")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="runs, each in a fresh process (median ratios)"
+    )
+    ap.add_argument("--ratios", help=argparse.SUPPRESS)  # a repeat's medians, as JSON
+    ap.add_argument("--command", help=argparse.SUPPRESS)  # a repeat's command, for the report
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error(f"--repeat: expected a positive number of runs, got {args.repeat}")
+    if args.repeat > 1:
+        return repeat(args, sys.argv[1:] if argv is None else list(argv))
     if args.threads:
         import torch
         from threadpoolctl import threadpool_limits
@@ -333,16 +346,63 @@ def main(argv=None):
     info["busy"].append(harness.busy_fraction())
     tiny = tinygrad_status()
     text = report.render(info, results, mem, tiny, rounds, args, time.perf_counter() - started)
-    tmp = args.out + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, args.out)
+    _write(args.out, text)
+    if args.ratios:
+        _write(args.ratios, json.dumps(report.ratios(results, mem)))
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
     failed = [k for k, (_, r) in results.items() if r.get("error")]
     if failed:
         print(f"first values disagree on: {', '.join(failed)}")
         return 1
     return 0
+
+
+def _write(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a failed run leaves the old file whole."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _without(argv: list[str], *options: str) -> list[str]:
+    """argv less the given options and their values (``--opt v`` or ``--opt=v``)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in options:
+            skip = True
+        elif not any(a.startswith(o + "=") for o in options):
+            out.append(a)
+    return out
+
+
+def repeat(args, argv: list[str]) -> int:
+    """``--repeat N``: the same run N times, each in a fresh Python process (its own memory
+    layout and thread state), then the last run's RESULTS.md with a section of every run's
+    ratios and their medians put before its summary."""
+    child = _without(argv, "--repeat", "--out", "--ratios", "--command")
+    runs, failed = [], 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.repeat):
+            out, ratios = os.path.join(tmp, f"run{i}.md"), os.path.join(tmp, f"run{i}.json")
+            print(f"=== run {i + 1} of {args.repeat}", flush=True)
+            cmd = [sys.executable, os.path.abspath(__file__), *child, "--out", out]
+            command = " ".join(["python", "benchmarks/run.py", *argv])
+            rc = subprocess.run(cmd + ["--ratios", ratios, "--command", command]).returncode
+            if not os.path.exists(ratios):
+                print(f"run {i + 1} wrote no results (exit status {rc}); stopping")
+                return rc or 1
+            failed += rc != 0
+            with open(ratios) as f:
+                runs.append(json.load(f))
+        with open(out) as f:
+            text = f.read()
+    _write(args.out, report.with_repeats(text, runs))
+    print("\n".join(report.repeats(runs)))
+    print(f"wrote {args.out}")
+    return 1 if failed else 0
 
 
 def tinygrad_status() -> str:
