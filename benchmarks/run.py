@@ -383,13 +383,13 @@ def repeat(args, argv: list[str]) -> int:
     layout and thread state), then the last run's RESULTS.md with a section of every run's
     ratios and their medians put before its summary."""
     child = _without(argv, "--repeat", "--out", "--ratios", "--command")
+    command = " ".join(["python", "benchmarks/run.py", *argv])  # for the report's header
     runs, failed = [], 0
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
             out, ratios = os.path.join(tmp, f"run{i}.md"), os.path.join(tmp, f"run{i}.json")
             print(f"=== run {i + 1} of {args.repeat}", flush=True)
             cmd = [sys.executable, os.path.abspath(__file__), *child, "--out", out]
-            command = " ".join(["python", "benchmarks/run.py", *argv])
             rc = subprocess.run(cmd + ["--ratios", ratios, "--command", command]).returncode
             if not os.path.exists(ratios):
                 print(f"run {i + 1} wrote no results (exit status {rc}); stopping")
