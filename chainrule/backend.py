@@ -147,9 +147,9 @@ def matmul(a, b, single_thread: bool = False, out=None):
         m, k = a.shape
         if k != 1 or b.shape[0] != 1:
             blas = _blas
-            want = 1 if single_thread or m * k * b.shape[1] < blas.threshold else blas.most
-            if want != blas.current:
-                blas.use(want != 1)
+            every = not single_thread and m * k * b.shape[1] >= blas.threshold
+            if (blas.most if every else 1) != blas.current:  # switch only when it changes
+                blas.use(every)
             return a @ b if out is None else numpy.matmul(a, b, out=out)
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 and b.shape[-2] == 1:
         # an outer product (K = 1): each entry is one product, exactly what BLAS would give,

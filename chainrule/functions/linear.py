@@ -96,6 +96,8 @@ def _check_linear(x, W, b) -> None:
         )
     if x.dtype != W.dtype:
         raise TypeError(f"linear: input dtype {x.dtype} and weight dtype {W.dtype} differ")
+    if b is None:
+        return
     if b.shape != (W.shape[0],) and b.shape != ():
         raise ValueError(
             f"linear: bias must have shape ({W.shape[0]},) for weight of shape "
