@@ -8,6 +8,8 @@ devices and copies between them (``Device``, ``device_of``, ``to_device``), scat
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy
 
 try:  # CuPy is optional: only a tensor moved to a GPU needs it.
@@ -35,7 +37,6 @@ def _keep_freed_memory(pad_bytes: int = 64 << 20) -> None:
     it freezes the mmap threshold at 128 KB), 0 with these settings, and the step 15% faster.
     Opt out with CHAINRULE_MALLOPT=0.
     """
-    import ctypes
     import os
     import sys
 
@@ -88,8 +89,6 @@ class _BlasThreads:
             self._set = None
 
     def _find(self):
-        import ctypes
-
         with open("/proc/self/maps") as f:
             paths = {line.split()[-1] for line in f if "openblas" in line and ".so" in line}
         for path in sorted(paths):
@@ -106,8 +105,6 @@ class _BlasThreads:
 
     def _find_axpy(self, lib, prefix: str, suffix: str) -> None:
         """cblas_saxpy and cblas_daxpy from the same library (None where missing)."""
-        import ctypes
-
         n = ctypes.c_int64 if suffix else ctypes.c_int
         self.axpy = {}
         kinds = ((float32, "s", ctypes.c_float), (float64, "d", ctypes.c_double))
@@ -193,6 +190,7 @@ def set_num_threads(n: int) -> None:
 _threads: list = [None]
 
 
+_c_char, _byref = ctypes.c_char, ctypes.byref
 AXPY_MIN = 1 << 14  # the smallest array axpy hands to BLAS
 _AXPY_THREADS_MIN = 1 << 16  # the smallest it splits over every BLAS thread
 
@@ -217,7 +215,16 @@ def axpy(alpha: float, x, y) -> None:
         y += alpha * x
         return
     _blas.use(y.size >= _AXPY_THREADS_MIN)
-    fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+    fn(y.size, alpha, _pointer(x), 1, _pointer(y), 1)
+
+
+def _pointer(a):
+    """A ctypes reference to a C-contiguous NumPy array's data: 1 µs cheaper than
+    ``a.ctypes.data`` (a read-only array, which ctypes won't wrap, takes that way)."""
+    try:
+        return _byref(_c_char.from_buffer(a))
+    except TypeError:
+        return a.ctypes.data
 
 
 _ZEROS_MIN, _ZEROS_MAX = 1 << 16, 1 << 23

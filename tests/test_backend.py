@@ -157,6 +157,25 @@ def test_axpy_matches_numpy(dtype, n):
     np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
 
 
+def test_axpy_blas_path_reads_offset_and_read_only_operands():
+    """The BLAS path hands over each array's own start: a view starting mid-buffer, and a
+    read-only x (which ctypes can't wrap, so it goes by its address instead)."""
+    rng = np.random.default_rng(2)
+    n = 1 << 15
+    base = rng.standard_normal(n + 100).astype(np.float32)
+    x = base[100:]  # contiguous, offset by 100 values
+    x_ro = x.copy()
+    x_ro.flags.writeable = False
+    for xs in (x, x_ro):
+        ybase = rng.standard_normal(n + 7).astype(np.float32)
+        y = ybase[7:]
+        expected = y.astype(np.float64) + 0.5 * xs.astype(np.float64)
+        head = ybase[:7].copy()
+        backend.axpy(0.5, xs, y)
+        np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(ybase[:7], head)  # nothing before y's start is touched
+
+
 def test_axpy_falls_back_on_strided_or_mixed_arrays():
     rng = np.random.default_rng(1)
     y = rng.standard_normal((256, 256)).astype(np.float32)
