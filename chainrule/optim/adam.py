@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from operator import is_
 from typing import Any
 
 from .. import backend
@@ -57,13 +58,10 @@ class Adam(Optimizer):
         params = [p for p in group["params"] if p.grad is not None]
         coupled_decay = group["weight_decay"] != 0 and not group["decoupled_weight_decay"]
         if group["amsgrad"] or group["maximize"] or coupled_decay:
-            together = []
+            together, rest = (), params
         else:
-            together = self._small_together(group, params)
-        joint = {id(p) for p in together}
-        for p in params:
-            if id(p) in joint:
-                continue
+            together, rest = self._split(group, params)
+        for p in rest:
             self._update_one(group, p, self._advance_step(self._moments(p)))
         if together:
             self._update_together(group, together)
@@ -103,6 +101,19 @@ class Adam(Optimizer):
         bump_version(p)
 
     # ------------------------------------------------------------------ small parameters
+    def _split(self, group, params) -> tuple:
+        """(the small parameters that step together, the others), worked out again only when
+        the group's parameters with gradients change; ``_Flat.holds`` checks their shapes and
+        dtypes at every step."""
+        memo = self._memo("_flat_splits").get(id(group))
+        if memo is not None and len(memo[0]) == len(params) and all(map(is_, memo[0], params)):
+            return memo[1], memo[2]
+        together = self._small_together(group, params)
+        joint = {id(p) for p in together}
+        rest = [p for p in params if id(p) not in joint]
+        self._memo("_flat_splits")[id(group)] = (params, together, rest)
+        return together, rest
+
     def _small_together(self, group, params) -> list:
         """The group's small parameters that can take one step together: one dtype and
         array module, each below ``_SMALL`` values, at least two of them."""
@@ -127,9 +138,15 @@ class Adam(Optimizer):
             for p, t in zip(small, ts):
                 self._update_one(group, p, t)
             return
-        flat = self._flats.get(id(group))
+        flats = self._memo("_flat_moments")
+        flat = flats.get(id(group))
         if flat is None or not flat.holds(small, self.state):
-            flat = self._flats[id(group)] = _Flat(small, self.state)
+            if len(self._small_together(group, small)) != len(small):  # a size or dtype changed
+                del self._memo("_flat_splits")[id(group)]  # split them afresh next step
+                for p, t in zip(small, ts):
+                    self._update_one(group, p, t)
+                return
+            flat = flats[id(group)] = _Flat(small, self.state)
         xp = backend.get_array_module(flat.m)
         g = xp.concatenate([p.grad.data.reshape(-1) for p in small])
         if group["weight_decay"] != 0:  # decoupled (AdamW): p ← p·(1 − lr·wd) first
@@ -141,12 +158,13 @@ class Adam(Optimizer):
             backend.axpy(-step_size, direction[lo:hi].reshape(p.data.shape), p.data)
             bump_version(p)
 
-    @property
-    def _flats(self) -> dict:
-        flats = self.__dict__.get("_flat_moments")
-        if flats is None:
-            flats = self.__dict__["_flat_moments"] = {}
-        return flats
+    def _memo(self, name: str) -> dict:
+        """A dict kept on the optimizer, per group: ``_flat_moments`` (id(group) → _Flat) and
+        ``_flat_splits`` (id(group) → (params, together, rest))."""
+        memo = self.__dict__.get(name)
+        if memo is None:
+            memo = self.__dict__[name] = {}
+        return memo
 
 
 _SMALL = backend.AXPY_MIN
@@ -196,7 +214,8 @@ class _Flat:
             st = state[p]
             if st["exp_avg"].data is not m or st["exp_avg_sq"].data is not v:
                 return False
-            if p.data.shape != m.shape:
+            d = p.data
+            if d.shape != m.shape or d.dtype != m.dtype or p.grad.data.dtype != m.dtype:
                 return False
         return True
 

@@ -161,6 +161,30 @@ def test_adam_small_parameters_together_give_the_same_bits_as_one_by_one(cls, kw
     assert opt_t.state[together[0]]["exp_avg"].data.base is not None  # the joint path ran
 
 
+def test_adam_small_parameters_together_follow_a_dtype_change():
+    """The joint step remembers how it split the group, so it must notice a parameter whose
+    dtype changed (here one becomes float64 halfway): from then on the group steps one by
+    one, giving the same bits as an optimizer that always steps each parameter alone (the
+    joint step would do the float32 parameters' math in float64)."""
+    prob = Problem(shapes=((3, 4), (5,), (7, 2), (1,)), steps=8, dtype="float32")
+    together, alone = prob.cr_params(), prob.cr_params()
+    opt_t = Adam(together, lr=0.05)
+    opt_a = Adam([{"params": [p]} for p in alone], lr=0.05)
+    for k in range(8):
+        if k == 4:
+            assert opt_t.state[together[0]]["exp_avg"].data.base is not None  # joint so far
+            for ps in (together, alone):
+                ps[1].data = ps[1].data.astype(np.float64)
+        prob.set_grads(together, k, "cr")
+        prob.set_grads(alone, k, "cr")
+        opt_t.step()
+        opt_a.step()
+    assert together[1].dtype == np.float64 and together[0].dtype == np.float32
+    for a, b in zip(together, alone):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a.data, b.data)
+
+
 def test_adam_small_parameters_state_dict_round_trip_and_skipped_steps():
     """Resuming from a checkpoint rebuilds the flat moments from the loaded state (bit for bit
     with the uninterrupted run), and parameters whose step counts differ (one had no gradient
