@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 import sys
 
-LIB_ORDER = ("chainrule", "chainrule-fit", "torch", "mygrad", "autograd")
+LIB_ORDER = ("chainrule", "chainrule-fit", "torch", "numpy", "mygrad", "autograd")
 PEERS = ("mygrad", "autograd")
+HAND = "numpy"  # hand.py: the step in plain NumPy, the ceiling (not a peer)
+LABELS = {HAND: "hand NumPy"}
 
 
 def _ratio(res, a, b):
@@ -14,6 +16,11 @@ def _ratio(res, a, b):
     if a in libs and b in libs:
         return libs[a]["median"] / libs[b]["median"]
     return None
+
+
+def _hand(ratio) -> str:
+    """chainrule's time over the hand-written NumPy step's, or '–' where there is none."""
+    return "–" if ratio is None else f"{ratio:.2f}"
 
 
 def _busy(values) -> str:
@@ -75,22 +82,23 @@ def workload_table(w, res, info) -> list[str]:
     for name in LIB_ORDER:
         if name == "chainrule-fit" and not any(name in res.get(k, {}) for k in ("first", "na")):
             continue
+        label = LABELS.get(name, name)
         if name in res.get("libs", {}):
             s = res["libs"][name]
             med = s["median"]
             r = _ratio(res, name, "torch")
             gf = w.flops / med / 1e9 if w.flops else None
             lines.append(
-                f"| {name} | {med * 1e3:.3f} | {s['p25'] * 1e3:.3f}–{s['p75'] * 1e3:.3f} | "
+                f"| {label} | {med * 1e3:.3f} | {s['p25'] * 1e3:.3f}–{s['p75'] * 1e3:.3f} | "
                 f"{r:.2f} | {w.items / med:,.0f} | "
                 + (f"{gf:.1f} | {100 * gf / info['peak_all']:.1f}% | " if gf else "– | – | ")
                 + f"{res['first'][name]:.6g} |"
             )
         elif name in res.get("first", {}):
-            lines.append(f"| {name} | not timed | | | | | | {res['first'][name]:.6g} |")
+            lines.append(f"| {label} | not timed | | | | | | {res['first'][name]:.6g} |")
         else:
             why = res.get("na", {}).get(name, "n/a: cannot express this workload")
-            lines.append(f"| {name} | n/a | | | | | | {why} |")
+            lines.append(f"| {label} | n/a | | | | | | {why} |")
     n = next(iter(res["libs"].values()))["n"] if res.get("libs") else 0
     return lines + ["", f"Timed steps per library: {n}.", ""]
 
@@ -131,14 +139,14 @@ def summary(results, mem) -> list[str]:
     lines = [
         "## Summary: targets",
         "",
-        "| workload | chainrule / torch | target | met | ÷ mygrad | ÷ autograd |",
-        "|---|---:|---:|---|---:|---:|",
+        "| workload | chainrule / torch | target | met | ÷ hand NumPy | ÷ mygrad | ÷ autograd |",
+        "|---|---:|---:|---|---:|---:|---:|",
     ]
     for key, (w, res) in results.items():
         r = _ratio(res, "chainrule", "torch")
         if r is None:
             why = res.get("skip") or res.get("error") or "not run"
-            lines.append(f"| {key} | – | {w.target or '–'} | {why} | | |")
+            lines.append(f"| {key} | – | {w.target or '–'} | {why} | | | |")
             continue
         met = "–" if w.target is None else ("yes" if r <= w.target else "**no**")
         cells = []
@@ -150,13 +158,20 @@ def summary(results, mem) -> list[str]:
                 cells.append(f"{p:.2f} (plain NumPy)")
             else:
                 cells.append(f"{p:.2f}" + ("" if p < 1 else " **slower**"))
-        lines.append(f"| {key} | {r:.2f} | {w.target or '–'} | {met} | {' | '.join(cells)} |")
+        hand = _hand(_ratio(res, "chainrule", HAND))
+        lines.append(
+            f"| {key} | {r:.2f} | {w.target or '–'} | {met} | {hand} | {' | '.join(cells)} |"
+        )
     if mem and "error" not in mem:
         r = mem["chainrule"]["peak"] / mem["torch"]["peak"]
         met = "yes" if r <= 1.2 else "**no**"
-        lines.append(f"| CNN training peak RSS | {r:.2f} | 1.2 | {met} | | |")
+        lines.append(f"| CNN training peak RSS | {r:.2f} | 1.2 | {met} | | | |")
     lines += [
         "",
+        "'÷ hand NumPy' is chainrule's median time over the hand-written NumPy step's "
+        "(`benchmarks/hand.py`): the ceiling, the same step with no framework, timed in the same "
+        "run; near 1, chainrule's own overhead is small and what remains of its gap to torch is "
+        "NumPy and OpenBLAS against torch's kernels. "
         "'÷ mygrad' is chainrule's median time over MyGrad's (below 1: chainrule is faster; "
         "the issue asks for faster on every workload a peer can run). '(plain NumPy)': that peer "
         "runs no autodiff there (autograd's inference is a bare NumPy forward), a ceiling rather "
@@ -197,14 +212,14 @@ def repeats(runs: list[dict]) -> list[str]:
         "is the figure to quote. The rest of this file is the last run's.",
         "",
         "| workload | chainrule / torch in each run | median | range | target | median meets it "
-        "| ÷ mygrad (median) |",
-        "|---|---|---:|---|---:|---|---:|",
+        "| ÷ mygrad (median) | ÷ hand NumPy (median) |",
+        "|---|---|---:|---|---:|---|---:|---:|",
     ]
     keys = []
     for run in runs:
         keys += [k for k in run["workloads"] if k not in keys]
     for key in keys:
-        rs, ms, target = [], [], None
+        rs, ms, hs, target = [], [], [], None
         for run in runs:
             entry = run["workloads"].get(key)
             if not entry:
@@ -215,8 +230,10 @@ def repeats(runs: list[dict]) -> list[str]:
                 rs.append(med["chainrule"] / med["torch"])
             if "chainrule" in med and "mygrad" in med:
                 ms.append(med["chainrule"] / med["mygrad"])
+            if "chainrule" in med and HAND in med:
+                hs.append(med["chainrule"] / med[HAND])
         if not rs:
-            lines.append(f"| {key} | not timed | | | {target or '–'} | | |")
+            lines.append(f"| {key} | not timed | | | {target or '–'} | | | |")
             continue
         m = _median(rs)
         met = "–" if target is None else ("yes" if m <= target else "**no**")
@@ -224,14 +241,14 @@ def repeats(runs: list[dict]) -> list[str]:
         each = ", ".join(f"{r:.2f}" for r in rs)
         lines.append(
             f"| {key} | {each} | {m:.2f} | {min(rs):.2f}–{max(rs):.2f} | {target or '–'} "
-            f"| {met} | {mg} |"
+            f"| {met} | {mg} | {_hand(_median(hs) if hs else None)} |"
         )
     mems = [run["memory"] for run in runs if run.get("memory") is not None]
     if mems:
         m = _median(mems)
         lines.append(
             f"| CNN training peak RSS | {', '.join(f'{r:.2f}' for r in mems)} | {m:.2f} "
-            f"| {min(mems):.2f}–{max(mems):.2f} | 1.2 | {'yes' if m <= 1.2 else '**no**'} | |"
+            f"| {min(mems):.2f}–{max(mems):.2f} | 1.2 | {'yes' if m <= 1.2 else '**no**'} | | |"
         )
     return lines + [""]
 
@@ -260,9 +277,10 @@ def render(info, results, mem, tiny, rounds, args, seconds) -> str:
         f"Command: `{getattr(args, 'command', None) or _command()}`",
         "",
         "Method: each library runs its steps in its own timed block; blocks take turns (chainrule,"
-        " torch, mygrad, autograd, then again) with a 0.1 s pause before each, so that spinning "
-        "OpenBLAS threads don't steal a core from the next library. Medians and the 25th–75th "
-        "percentile are over all timed steps; '× torch' is the ratio of medians in this run. "
+        " torch, hand NumPy, mygrad, autograd, then again) with a 0.1 s pause before each, so "
+        "that spinning OpenBLAS threads don't steal a core from the next library. Medians and the "
+        "25th–75th percentile are over all timed steps; '× torch' is the ratio of medians in this "
+        "run. "
         "FLOPs count matmul and convolution products only (2·M·N·K each; a training step is 3× "
         "its forward). All libraries get the same weights and data, and their first losses "
         "(inference: the sum of squares of the output) must agree with torch's to 1e-4 before "
@@ -274,7 +292,12 @@ def render(info, results, mem, tiny, rounds, args, seconds) -> str:
     v = info["versions"]
     for peer in PEERS:
         lines.append(f"- {peer}: " + (f"{v[peer]}, timed" if v.get(peer) else "not installed"))
-    lines += [f"- tinygrad: {tiny}", ""]
+    lines += [
+        f"- tinygrad: {tiny}",
+        "- hand NumPy: not a peer but the ceiling: the step written in plain NumPy with its "
+        "backward by hand (`benchmarks/hand.py`), on the MLPs, the LSTM and the GAN",
+        "",
+    ]
     lines += summary(results, mem)
     lines += ["## Workloads", ""]
     for _, (w, res) in results.items():

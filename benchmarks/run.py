@@ -6,8 +6,10 @@
     python benchmarks/run.py --no-mnist      # skip the MNIST epoch (minutes)
     python benchmarks/run.py --repeat 3      # 3 runs in fresh processes: median ratios
 
-Libraries: chainrule and torch always; MyGrad and HIPS autograd (the ``bench`` extra) on every
-workload they can express; tinygrad is probed and its status recorded. Method: see harness.py.
+Libraries: chainrule and torch always; "hand NumPy" (``numpy``, hand.py: the step written in
+plain NumPy with its backward by hand, the ceiling for a NumPy framework) on the MLPs, the LSTM
+and the GAN; MyGrad and HIPS autograd (the ``bench`` extra) on every workload they can express;
+tinygrad is probed and its status recorded. Method: see harness.py.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+import hand  # noqa: E402
 import harness  # noqa: E402
 import memory  # noqa: E402
 import mnist  # noqa: E402
@@ -76,6 +79,7 @@ def build(no_mnist: bool, quick: bool, fit: bool = False) -> list[W.Workload]:
             n: W.train_factory(n, lambda lib, s=sizes: W.mlp(lib, s), wts, x, y, 0.01)
             for n in ("chainrule", "torch")
         }
+        w.factories["numpy"] = hand.mlp(wts, x, y, 0.01)
         if P:
             w.factories |= {
                 "mygrad": P.mygrad_mlp(wts, x, y, 0.01),
@@ -115,6 +119,8 @@ def build(no_mnist: bool, quick: bool, fit: bool = False) -> list[W.Workload]:
             1.2,
         )
         w.factories = {n: W.rnn_factory(n, kind, wts, xr, yr) for n in ("chainrule", "torch")}
+        if kind == "lstm":
+            w.factories["numpy"] = hand.lstm(wts, xr, yr)
         if P:
             w.factories |= {
                 "mygrad": P.mygrad_rnn(kind, wts, xr, yr),
@@ -134,6 +140,7 @@ def build(no_mnist: bool, quick: bool, fit: bool = False) -> list[W.Workload]:
         0.7,
     )
     w.factories = {n: W.gan_factory(n, wg, wd, real, z) for n in ("chainrule", "torch")}
+    w.factories["numpy"] = hand.gan(wg, wd, real, z)
     if P:
         w.factories |= {
             "mygrad": P.mygrad_gan(wg, wd, real, z),
@@ -160,6 +167,7 @@ def build(no_mnist: bool, quick: bool, fit: bool = False) -> list[W.Workload]:
             n: W.infer_factory(n, lambda lib, s=sizes: W.mlp(lib, s), wts, x)
             for n in ("chainrule", "torch")
         }
+        w.factories["numpy"] = hand.mlp_infer(wts, x)
         if P:
             w.factories |= {
                 "mygrad": P.mygrad_mlp_infer(wts, x),
@@ -220,8 +228,10 @@ def build(no_mnist: bool, quick: bool, fit: bool = False) -> list[W.Workload]:
                 )
             )
     ws.append(w)
-    if P is None:
-        for w in ws:
+    for w in ws:
+        if "numpy" not in w.factories:
+            w.na.setdefault("numpy", "no hand-written step for this workload")
+        if P is None:
             w.na |= {"mygrad": PEERS_ERROR, "autograd": PEERS_ERROR}
     return ws
 
@@ -295,6 +305,7 @@ def main(argv=None):
 
         threadpool_limits(args.threads)
         torch.set_num_threads(args.threads)
+        hand.THREADS = args.threads  # its large products' thread count
     rounds = args.rounds or (2 if args.quick else 7)
     only = set(args.only.split(",")) if args.only else None
     started = time.perf_counter()

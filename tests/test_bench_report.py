@@ -27,7 +27,7 @@ def test_repeats_quotes_the_median_of_the_runs_ratios_and_judges_the_target_by_i
     ]
     rows = {r.split(" | ")[0].lstrip("| "): r for r in report.repeats(runs) if r.startswith("| ")}
     # ratios 0.5, 0.75, 0.4: median 0.5 meets ≤ 0.5; mygrad: median of 0.25 and 0.6
-    assert rows["mlp"] == "| mlp | 0.50, 0.75, 0.40 | 0.50 | 0.40–0.75 | 0.5 | yes | 0.42 |"
+    assert rows["mlp"] == "| mlp | 0.50, 0.75, 0.40 | 0.50 | 0.40–0.75 | 0.5 | yes | 0.42 | – |"
     assert rows["CNN training peak RSS"].startswith("| CNN training peak RSS | 0.20, 0.30 | 0.25 ")
     runs[0]["workloads"]["mlp"]["median"]["chainrule"] = 1.4  # ratios 0.7, 0.75, 0.4: 0.7
     rows = [r for r in report.repeats(runs) if r.startswith("| mlp ")]
@@ -36,7 +36,28 @@ def test_repeats_quotes_the_median_of_the_runs_ratios_and_judges_the_target_by_i
 
 def test_repeats_names_a_workload_no_run_timed():
     runs = [{"workloads": {"mnist_epoch": _run(1.3)}, "memory": None}]
-    assert "| mnist_epoch | not timed | | | 1.3 | | |" in report.repeats(runs)
+    assert "| mnist_epoch | not timed | | | 1.3 | | | |" in report.repeats(runs)
+
+
+def test_repeats_and_summary_give_chainrule_over_hand_numpy_where_it_ran():
+    runs = [
+        {"workloads": {"mlp": _run(0.5, chainrule=1.0, torch=2.0, numpy=0.5)}, "memory": None},
+        {"workloads": {"mlp": _run(0.5, chainrule=3.0, torch=4.0, numpy=2.0)}, "memory": None},
+        {"workloads": {"mlp": _run(0.5, chainrule=1.2, torch=3.0)}, "memory": None},
+    ]
+    (row,) = [r for r in report.repeats(runs) if r.startswith("| mlp ")]
+    assert row.endswith(" | n/a | 1.75 |")  # the median of 2.0 and 1.5; no mygrad
+
+    def timed(**medians):
+        return {"libs": {k: {"median": v} for k, v in medians.items()}}
+
+    results = {
+        "mlp": (run.W.Workload("mlp", "MLP", 0, 1, 1, 0.5), timed(chainrule=1, torch=2, numpy=0.8)),
+        "cnn": (run.W.Workload("cnn", "CNN", 0, 1, 1, 1.2), timed(chainrule=2, torch=1)),
+    }
+    rows = {r.split(" | ")[0].lstrip("| "): r for r in report.summary(results, None)}
+    assert rows["mlp"] == "| mlp | 0.50 | 0.5 | yes | 1.25 | n/a | n/a |"
+    assert rows["cnn"] == "| cnn | 2.00 | 1.2 | **no** | – | n/a | n/a |"
 
 
 def test_with_repeats_puts_the_section_before_the_summary():
