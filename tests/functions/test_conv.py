@@ -28,6 +28,9 @@ CONV2D_CASES = [
     ((1, 2, 5, 5), (3, 2, 1, 1), False, {}),  # 1×1
     ((0, 3, 5, 5), (4, 3, 3, 3), True, dict(padding=1)),  # empty batch
     ((2, 3, 9, 8), (4, 3, 3, 2), True, dict(stride=(3, 2), padding=(2, 1), dilation=(1, 2))),
+    # over 32 outputs per group: the weight gradient takes its product the other way round
+    ((2, 3, 5, 4), (40, 3, 3, 3), True, dict(padding=1)),
+    ((1, 4, 4, 4), (66, 2, 2, 2), True, dict(groups=2)),
 ]
 
 
