@@ -34,6 +34,19 @@ def test_repeats_quotes_the_median_of_the_runs_ratios_and_judges_the_target_by_i
     assert " | 0.70 | 0.40–0.75 | 0.5 | **no** |" in rows[0]
 
 
+def test_a_ratio_that_rounds_onto_its_target_shows_a_third_decimal():
+    runs = [
+        {"workloads": {"mlp": _run(0.9, chainrule=0.904, torch=1.0)}, "memory": None},
+        {"workloads": {"mlp": _run(0.9, chainrule=0.87, torch=1.0)}, "memory": None},
+        {"workloads": {"mlp": _run(0.9, chainrule=0.92, torch=1.0)}, "memory": None},
+    ]
+    (row,) = [r for r in report.repeats(runs) if r.startswith("| mlp ")]
+    assert row.startswith("| mlp | 0.904, 0.87, 0.92 | 0.904 | 0.87–0.92 | 0.9 | **no** |")
+    runs[0]["workloads"]["mlp"]["median"]["chainrule"] = 0.898  # met: two decimals say so
+    (row,) = [r for r in report.repeats(runs) if r.startswith("| mlp ")]
+    assert row.startswith("| mlp | 0.90, 0.87, 0.92 | 0.90 | 0.87–0.92 | 0.9 | yes |")
+
+
 def test_repeats_names_a_workload_no_run_timed():
     runs = [{"workloads": {"mnist_epoch": _run(1.3)}, "memory": None}]
     assert "| mnist_epoch | not timed | | | 1.3 | | | |" in report.repeats(runs)
