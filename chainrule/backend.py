@@ -219,7 +219,7 @@ def axpy(alpha: float, x, y) -> None:
 
 
 def _pointer(a):
-    """A ctypes reference to a C-contiguous NumPy array's data: 1 µs cheaper than
+    """A ctypes reference to a C-contiguous NumPy array's data: ~0.5 µs, against 2.5 for
     ``a.ctypes.data`` (a read-only array, which ctypes won't wrap, takes that way)."""
     try:
         return _byref(_c_char.from_buffer(a))

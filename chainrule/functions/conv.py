@@ -163,8 +163,8 @@ def _wgrad_array(x, gy, g, cols=None):
     gm = _gy_matrix(gy, g)
     grp, og = gm.shape[0], gm.shape[2]
     # OpenBLAS takes the long N·Ho·Wo axis faster one way or the other depending on O/G:
-    # (colsᵀ gy) for up to 32 outputs (0.78-0.84× the time at (12544, 144) and (50176, 9) with
-    # O = 32), (gyᵀ cols) from 64 (at (12544, 288), O = 64: 0.97×)
+    # (colsᵀ gy) up to 32 outputs (0.78-0.84× the time at (12544, 144) and (50176, 9) with
+    # O = 32), (gyᵀ cols) above (measured at (12544, 288) with O = 64: 0.97×)
     if og <= 32:
         gw = _mm(cols.transpose(0, 2, 1), gm).transpose(0, 2, 1)  # (G, O/G, kH·kW·C/G)
     else:
