@@ -73,9 +73,10 @@ def _flat(arrays):
     return flat, views
 
 
-def _linear_pairs(weights):
-    """torch-layout [W (out, in), b, ...] → [Wᵀ (in, out), b, ...]."""
-    return [w.T if w.ndim == 2 else w for w in weights]
+def linear_pairs(weights):
+    """torch-layout [W (out, in), b, ...] → [Wᵀ (in, out) contiguous, b, ...], all copies (so
+    an in-place update never reaches the shared weights); peers.py uses it too."""
+    return [np.ascontiguousarray(w.T) if w.ndim == 2 else w.copy() for w in weights]
 
 
 class _MLP:
@@ -88,7 +89,7 @@ class _MLP:
     arrays ``flat`` and ``gflat``."""
 
     def __init__(self, weights, batch, slope=0.0):
-        self.flat, self.params = _flat(_linear_pairs(weights))
+        self.flat, self.params = _flat(linear_pairs(weights))
         self.gflat, self.grads = _flat([np.zeros_like(p) for p in self.params])
         self.Ws, self.bs = self.params[0::2], self.params[1::2]
         self.gWs, self.gbs = self.grads[0::2], self.grads[1::2]

@@ -19,6 +19,7 @@ import mygrad as mg
 import numpy as np
 from autograd import grad, value_and_grad
 from autograd.scipy.special import logsumexp
+from hand import linear_pairs
 from mygrad.nnet.activations import leaky_relu as mg_leaky_relu
 from mygrad.nnet.activations import sigmoid as mg_sigmoid
 from mygrad.nnet.layers import conv_nd, max_pool
@@ -49,11 +50,6 @@ class Adam:
             v *= self.b2
             v += (1 - self.b2) * g * g
             p -= (self.lr / bc1) * m / (np.sqrt(v) / np.sqrt(bc2) + self.eps)
-
-
-def _linear_pairs(weights):
-    """torch-layout [W (out, in), b, ...] → [W.T (in, out) contiguous, b, ...]."""
-    return [np.ascontiguousarray(w.T) if w.ndim == 2 else w.copy() for w in weights]
 
 
 # ---------------------------------------------------------------- MyGrad
@@ -123,14 +119,14 @@ def mygrad_op(a):
 
 def mygrad_mlp(weights, x, y, lr):
     return _mg_train(
-        lambda: _mg_params(_linear_pairs(weights)),
+        lambda: _mg_params(linear_pairs(weights)),
         lambda p: softmax_crossentropy(_mg_mlp(x, p), y),
         lr,
     )
 
 
 def mygrad_mlp_infer(weights, x):
-    return _mg_infer(lambda: _mg_params(_linear_pairs(weights)), lambda p: _mg_mlp(x, p))
+    return _mg_infer(lambda: _mg_params(linear_pairs(weights)), lambda p: _mg_mlp(x, p))
 
 
 def _mg_cnn(x, p):
@@ -145,7 +141,7 @@ def _mg_cnn(x, p):
 
 def _cnn_params(weights):
     """The two conv layers as they are, the linear one in (in, out) layout."""
-    return [w.copy() for w in weights[:4]] + _linear_pairs(weights[4:])
+    return [w.copy() for w in weights[:4]] + linear_pairs(weights[4:])
 
 
 def mygrad_cnn(weights, x, y, lr):
@@ -211,7 +207,7 @@ def _mg_bce(logits, target_one):
 
 def mygrad_gan(wg, wd, real, z, lr=1e-3):
     def factory():
-        G, D = _mg_params(_linear_pairs(wg)), _mg_params(_linear_pairs(wd))
+        G, D = _mg_params(linear_pairs(wg)), _mg_params(linear_pairs(wd))
         opt_g, opt_d = (
             Adam([p.data for p in G], lr, (0.5, 0.999)),
             Adam([p.data for p in D], lr, (0.5, 0.999)),
@@ -285,12 +281,12 @@ def autograd_op(a):
 
 
 def autograd_mlp(weights, x, y, lr):
-    return _ag_train(lambda: _linear_pairs(weights), lambda ps: _ag_ce(_ag_mlp(x, ps), y), lr)
+    return _ag_train(lambda: linear_pairs(weights), lambda ps: _ag_ce(_ag_mlp(x, ps), y), lr)
 
 
 def autograd_mlp_infer(weights, x):
     def factory():
-        params = _linear_pairs(weights)
+        params = linear_pairs(weights)
         return lambda: _ag_mlp(x, params)
 
     return factory
@@ -341,7 +337,7 @@ def autograd_rnn(kind, weights, x, y, lr=0.05):
 
 def autograd_gan(wg, wd, real, z, lr=1e-3):
     def factory():
-        G, D = _linear_pairs(wg), _linear_pairs(wd)
+        G, D = linear_pairs(wg), linear_pairs(wd)
         opt_g, opt_d = Adam(G, lr, (0.5, 0.999)), Adam(D, lr, (0.5, 0.999))
 
         def disc(h, d):
