@@ -135,19 +135,32 @@ class _BlasThreads:
 _blas = _BlasThreads()
 
 
-def matmul(a, b, single_thread: bool = False, out=None):
+def matmul(a, b, single_thread: bool = False, out=None, any_order: bool = False):
     """``a @ b`` for arrays (into ``out`` when given), with the BLAS thread count chosen for the
     product's size (or one thread, with ``single_thread``, for products known to be too small
-    to share)."""
+    to share).
+
+    With ``any_order``, a wide 2-D result (at least twice as many columns as rows) that runs on
+    several threads comes back in Fortran order: OpenBLAS then computes its transpose, bᵀaᵀ,
+    which here is 15-40% faster (at two threads, (128, 784) @ (784, 512) took 0.80 ms against
+    0.93, and (64, 64) @ (64, 128) 15 against 23 µs). Callers pass it for activations and
+    their gradients, never for a parameter's gradient, which keeps its parameter's layout.
+    """
     if type(a) is numpy.ndarray and a.ndim == 2 and b.ndim == 2 and _blas._set is not None:
         # the common case (every linear layer), kept lean
         m, k = a.shape
         if k != 1 or b.shape[0] != 1:
             blas = _blas
-            every = not single_thread and m * k * b.shape[1] >= blas.threshold
+            n = b.shape[1]
+            every = not single_thread and m * k * n >= blas.threshold
             if (blas.most if every else 1) != blas.current:  # switch only when it changes
                 blas.use(every)
-            return a @ b if out is None else numpy.matmul(a, b, out=out)
+            if out is None:
+                if any_order and every and n >= 2 * m and blas.most > 1:
+                    out = numpy.empty((n, m), dtype=numpy.result_type(a, b)).T
+                    return numpy.matmul(a, b, out=out)
+                return a @ b
+            return numpy.matmul(a, b, out=out)
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 and b.shape[-2] == 1:
         # an outer product (K = 1): each entry is one product, exactly what BLAS would give,
         # and broadcasting makes it 3-4× faster than OpenBLAS's sgemm at (128, 1) @ (1, 128)

@@ -60,6 +60,24 @@ def test_matmul_matches_numpy_and_restores_threads(shape):
 
 
 @pytest.mark.parametrize(
+    "shape",
+    [((64, 64), (64, 128)), ((128, 784), (784, 512)), ((512, 64), (64, 512)), ((8, 8), (8, 64))],
+)
+def test_matmul_any_order_gives_the_same_product_fortran_only_when_wide_and_threaded(shape):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape[0]).astype(np.float32)
+    b = rng.standard_normal(shape[1]).astype(np.float32)
+    y = backend.matmul(a, b, any_order=True)
+    np.testing.assert_allclose(y, a @ b, rtol=1e-5, atol=1e-4)
+    m, k, n = a.shape[0], a.shape[1], b.shape[1]
+    blas = backend._blas
+    threaded = blas._set is not None and blas.most > 1 and m * k * n >= blas.threshold
+    assert y.flags.f_contiguous == (threaded and n >= 2 * m)
+    assert y.flags.c_contiguous != y.flags.f_contiguous
+    assert backend.matmul(a, b).flags.c_contiguous  # without the flag: always C order
+
+
+@pytest.mark.parametrize(
     "shapes",
     [((128, 1), (1, 128)), ((3, 1), (1, 0)), ((2, 5, 1), (1, 4)), ((4, 1), (3, 1, 2))],
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.function import Function
+from ..autograd.grad_mode import _state
 from ..tensor import Tensor, as_tensor
 from .linalg import _mm
 
@@ -24,7 +25,10 @@ class Linear(Function):
     def forward(self, x, W, b=None):
         self.save_for_backward(x, W)
         if x.ndim == 2:
-            y = backend.matmul(x, W.T)
+            # without grad (inference) a wide result may come back in Fortran order, which
+            # OpenBLAS computes faster; in training the backward's element-wise work over such
+            # arrays costs what the products save, so activations stay in C order
+            y = backend.matmul(x, W.T, any_order=not _state.enabled)
         else:
             y = backend.matmul(x.reshape(-1, x.shape[-1]), W.T)
             y = y.reshape(x.shape[:-1] + (W.shape[0],))

@@ -126,3 +126,27 @@ def test_linear_big_batch_float32_matches_torch():
     y = linear(cr.tensor(x), cr.tensor(W))
     ref = F.linear(torch.from_numpy(x), torch.from_numpy(W)).numpy()
     np.testing.assert_allclose(y.data, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_linear_without_grad_may_return_a_wide_result_in_fortran_order():
+    """Inference computes a wide product as its transpose (faster on OpenBLAS): the values are
+    torch's; the layout is Fortran only without grad, and the next layer reads it as it is."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((128, 784)).astype("float32")
+    W1 = (rng.standard_normal((512, 784)) * 0.03).astype("float32")
+    W2 = (rng.standard_normal((10, 512)) * 0.03).astype("float32")
+    b1 = rng.standard_normal(512).astype("float32")
+    t = torch.from_numpy
+    ref1 = F.linear(t(x), t(W1), t(b1))
+    ref2 = F.linear(ref1, t(W2)).numpy()
+    with cr.no_grad():
+        h = linear(cr.tensor(x), cr.tensor(W1), cr.tensor(b1))
+        y = linear(h, cr.tensor(W2))
+    np.testing.assert_allclose(h.data, ref1.numpy(), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(y.data, ref2, rtol=1e-5, atol=1e-4)
+    assert y.data.flags.c_contiguous  # narrow: C order
+    if cr.backend._blas._set is not None and cr.get_num_threads() > 1:
+        assert h.data.flags.f_contiguous and not h.data.flags.c_contiguous
+    with_grad = linear(cr.tensor(x), cr.tensor(W1, requires_grad=True), cr.tensor(b1))
+    assert with_grad.data.flags.c_contiguous  # training keeps C order
+    np.testing.assert_array_equal(with_grad.data, h.data)
