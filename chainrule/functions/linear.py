@@ -38,22 +38,88 @@ class Linear(Function):
 
     def backward(self, gy):
         x, W = self.saved
-        needs = self.needs_input_grad
-        mm = _mm if isinstance(gy, Tensor) else backend.matmul  # Tensors: double backward
-        x2, gy2 = x, gy
-        if x.ndim != 2:  # fold the batch dims: one 2-D product each way
-            x2 = x.reshape(-1, x.shape[-1])
-            gy2 = gy.reshape(-1, gy.shape[-1])
-        gx = gW = gb = None
-        if needs[0]:
-            gx = mm(gy2, W)
-            if x.ndim != 2:
-                gx = gx.reshape(x.shape)
-        if needs[1]:
-            gW = mm(gy2.T, x2)
-        if len(needs) > 2 and needs[2]:
-            gb = gy2.sum(axis=0)
-        return (gx, gW) if len(needs) == 2 else (gx, gW, gb)
+        return _linear_backward(x, W, gy, self.needs_input_grad)
+
+
+def _linear_backward(x, W, gy, needs):
+    """(gx, gW[, gb]) of y = x Wᵀ (+ b) from gy = ∂L/∂y (arrays, or Tensors for double
+    backward)."""
+    mm = _mm if isinstance(gy, Tensor) else backend.matmul  # Tensors: double backward
+    x2, gy2 = x, gy
+    if x.ndim != 2:  # fold the batch dims: one 2-D product each way
+        x2 = x.reshape(-1, x.shape[-1])
+        gy2 = gy.reshape(-1, gy.shape[-1])
+    gx = gW = gb = None
+    if needs[0]:
+        gx = mm(gy2, W)
+        if x.ndim != 2:
+            gx = gx.reshape(x.shape)
+    if needs[1]:
+        gW = mm(gy2.T, x2)
+    if len(needs) > 2 and needs[2]:
+        gb = gy2.sum(axis=0)
+    return (gx, gW) if len(needs) == 2 else (gx, gW, gb)
+
+
+class LinearAct(Function):
+    """y = relu(x Wᵀ + b), or leaky_relu with a slope in (0, 1], as one op on a 2-D x: what
+    ``nn.Sequential`` runs for a Linear followed by a ReLU or LeakyReLU. One graph node
+    instead of two, and the activation is applied in place to the product, an array no one
+    else sees. Values and gradients are those of the two ops, bit for bit.
+
+    The saved output tells which units were active: y ≠ 0 exactly where x Wᵀ + b > 0 (or is
+    NaN) for ReLU, and y > 0 exactly where it is > 0 for a positive slope.
+    """
+
+    def __init__(self, slope: float = 0.0):
+        self.slope = slope
+
+    @property
+    def name(self) -> str:
+        return "LinearLeakyReLU" if self.slope else "LinearReLU"
+
+    def forward(self, x, W, b=None):
+        y = backend.matmul(x, W.T, any_order=not _state.enabled)
+        if b is not None:
+            y += b
+        xp = backend.get_array_module(y)
+        if self.slope:  # max(z, slope·z) is leaky_relu for 0 < slope ≤ 1
+            xp.maximum(y, y * self.slope, out=y)
+        else:
+            xp.maximum(y, backend.zeros_like_layout(y), out=y)
+        self.save_for_backward(x, W, y)
+        return y
+
+    def backward(self, gy):
+        x, W, y = self.saved
+        yd = y.data if isinstance(y, Tensor) else y
+        if self.slope:  # 1 where active, else slope: the LeakyReLU op's factor, bit for bit
+            xp = backend.get_array_module(yd)
+            gz = gy * xp.maximum((yd > 0).astype(yd.dtype), yd.dtype.type(self.slope))
+        else:
+            gz = gy * (yd != 0)
+        return _linear_backward(x, W, gz, self.needs_input_grad)
+
+
+def linear_act(x, W, b, slope: float):
+    """``LinearAct`` on Tensors x, W and b (or None), or None where it does not apply (x not
+    a 2-D float Tensor matching W and b): the caller then runs the two ops."""
+    if not isinstance(x, Tensor):
+        return None
+    xd, Wd = x.data, W.data
+    dt = Wd.dtype
+    if (
+        xd.ndim != 2
+        or Wd.ndim != 2
+        or xd.shape[1] != Wd.shape[1]
+        or xd.dtype != dt
+        or dt.kind != "f"
+        or (b is not None and (b.data.shape != Wd.shape[:1] or b.data.dtype != dt))
+    ):
+        return None
+    if b is None:
+        return LinearAct(slope)(x, W)
+    return LinearAct(slope)(x, W, b)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -11,6 +11,7 @@ from ..autograd.function import bump_version
 from ..autograd.grad_mode import is_grad_enabled
 from ..functions import activation as A
 from ..tensor import Tensor
+from .container import _FUSING_ACTIVATIONS
 from .module import Module
 
 
@@ -54,6 +55,13 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+# nn.Sequential runs Linear → ReLU (or a LeakyReLU whose slope is in (0, 1]) as one op
+_FUSING_ACTIVATIONS[ReLU] = lambda m: 0.0
+_FUSING_ACTIVATIONS[LeakyReLU] = lambda m: (
+    float(m.negative_slope) if 0 < m.negative_slope <= 1 else None
+)
 
 
 class ELU(Module):

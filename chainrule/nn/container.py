@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from ..functions import shape as _S
+from ..functions.linear import linear_act
 from .module import Module
 
 
@@ -87,9 +88,19 @@ class Sequential(_ModuleSequence):
                 self.add_module(str(i), m)
 
     def forward(self, x):
+        held = None  # a plain Linear, held back in case an activation it fuses with follows
         for m in self._modules.values():
-            x = m(x)
-        return x
+            if held is not None:
+                y = _linear_then(held, m, x)
+                if y is not None:
+                    x, held = y, None
+                    continue
+                x, held = held(x), None
+            if type(m) in _FUSING_LINEARS and _plain(m):
+                held = m
+            else:
+                x = m(x)
+        return x if held is None else held(x)
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -204,3 +215,25 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+# Sequential runs a Linear and the activation after it as one op (``LinearAct``: one graph
+# node, the activation in place on the product) when both are plain: exactly these classes,
+# no hooks, no forward replaced on the instance. nn.linear and nn.activation register them.
+_FUSING_LINEARS: set = set()
+_FUSING_ACTIVATIONS: dict = {}  # activation class -> module -> its slope, or None (no fusing)
+
+
+def _plain(m) -> bool:
+    return not m._forward_hooks and not m._forward_pre_hooks and "forward" not in m.__dict__
+
+
+def _linear_then(linear, act, x):
+    """act(linear(x)) as one op, or None where they don't fuse."""
+    slope_of = _FUSING_ACTIVATIONS.get(type(act))
+    if slope_of is None or not _plain(act):
+        return None
+    slope = slope_of(act)
+    if slope is None:
+        return None
+    return linear_act(x, linear.weight, linear.bias, slope)

@@ -12,7 +12,7 @@ from .. import backend
 from ..functions.linear import bilinear, linear
 from ..tensor import Tensor
 from . import init
-from .container import Identity
+from .container import _FUSING_LINEARS, Identity
 from .module import Module
 from .parameter import Parameter
 
@@ -66,6 +66,9 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+_FUSING_LINEARS.add(Linear)
 
 
 class Bilinear(Module):

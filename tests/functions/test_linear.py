@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from helpers import check_against_torch, check_gradcheck
 
 import chainrule as cr
-from chainrule.functions.linear import bilinear, linear
+from chainrule.functions.linear import bilinear, linear, linear_act
 
 DTYPES = ["float64", "float32"]
 LINEAR_SHAPES = [
@@ -150,3 +150,37 @@ def test_linear_without_grad_may_return_a_wide_result_in_fortran_order():
     with_grad = linear(cr.tensor(x), cr.tensor(W1, requires_grad=True), cr.tensor(b1))
     assert with_grad.data.flags.c_contiguous  # training keeps C order
     np.testing.assert_array_equal(with_grad.data, h.data)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("slope", [0.0, 0.2, 1.0])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_act_matches_torch_with_second_derivatives(slope, bias, dtype):
+    def ours(x, W, *b):
+        return linear_act(x, W, b[0] if b else None, slope)
+
+    def theirs(x, W, *b):
+        z = F.linear(x, W, *b)
+        return F.leaky_relu(z, slope) if slope else F.relu(z)
+
+    shapes = [(6, 4), (5, 4)] + ([(5,)] if bias else [])
+    check_against_torch(ours, *shapes, torch_fn=theirs, dtype=dtype)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.3])
+def test_linear_act_gradcheck(slope):
+    check_gradcheck(lambda x, W, b: linear_act(x, W, b, slope), (4, 3), (5, 3), (5,))
+
+
+def test_linear_act_declines_what_it_does_not_cover():
+    """Not 2-D, mismatched features, integer or mixed dtypes: None (the caller runs the two
+    ops, which raise their own errors)."""
+    W, b = cr.ones(2, 3), cr.ones(2)
+    assert linear_act(cr.ones(4, 2, 3), W, b, 0.0) is None
+    assert linear_act(cr.ones(4, 5), W, b, 0.0) is None
+    assert linear_act(cr.ones(4, 3, dtype=cr.float64), W, b, 0.0) is None
+    assert linear_act(cr.ones(4, 3), W, cr.ones(3), 0.0) is None
+    Wi = cr.ones(2, 3, dtype=cr.int64)
+    assert linear_act(cr.ones(4, 3, dtype=cr.int64), Wi, None, 0.0) is None
+    assert linear_act(np.ones((4, 3), np.float32), W, b, 0.0) is None
+    assert linear_act(cr.ones(4, 3), W, b, 0.0).shape == (4, 2)

@@ -8,7 +8,7 @@ import torch
 from helpers import assert_close
 
 import chainrule as cr
-from chainrule.nn.activation import ReLU, Tanh
+from chainrule.nn.activation import LeakyReLU, ReLU, Tanh
 from chainrule.nn.container import (
     Flatten,
     Identity,
@@ -29,6 +29,109 @@ def test_sequential_matches_torch(dtype):
         torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2), torch.nn.Tanh()
     )
     check_twin(ours, theirs, (5, 3), dtype=dtype)
+
+
+FUSING = [
+    (lambda: ReLU(), lambda: torch.nn.ReLU(), "LinearReLU"),
+    (lambda: ReLU(inplace=True), lambda: torch.nn.ReLU(inplace=True), "LinearReLU"),
+    (lambda: LeakyReLU(0.2), lambda: torch.nn.LeakyReLU(0.2), "LinearLeakyReLU"),
+    (lambda: LeakyReLU(1.0), lambda: torch.nn.LeakyReLU(1.0), "LinearLeakyReLU"),
+    (lambda: LeakyReLU(-0.5), lambda: torch.nn.LeakyReLU(-0.5), "LeakyReLU"),  # not fused
+    (lambda: LeakyReLU(1.5), lambda: torch.nn.LeakyReLU(1.5), "LeakyReLU"),  # not fused
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("act, torch_act, node", FUSING)
+def test_sequential_fuses_linear_and_activation_and_still_matches_torch(
+    act, torch_act, node, dtype
+):
+    """A Linear followed by a ReLU (or a LeakyReLU of slope in (0, 1]) runs as one op, with
+    torch's values and gradients; bias-free and wide layers too."""
+    ours = Sequential(Linear(3, 40), act(), Linear(40, 6, bias=False), act())
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(3, 40), torch_act(), torch.nn.Linear(40, 6, bias=False), torch_act()
+    )
+    y = check_twin(ours, theirs, (5, 3), dtype=dtype)
+    assert y.grad_fn.name == node
+
+
+def _unfused(model, x):
+    """The same layers called one by one: the reference the fused path must equal bit for bit."""
+    for m in model:
+        x = m(x)
+    return x
+
+
+@pytest.mark.parametrize("slope", [None, 0.2])
+@pytest.mark.parametrize("grad", [True, False])
+def test_fused_linear_activation_is_bit_identical_to_the_two_ops(slope, grad):
+    """Values, every gradient, and the result under no_grad (wide layers then come back in
+    Fortran order), against the layers called one by one; zeros and a NaN in the product."""
+    rng = np.random.default_rng(3)
+    act = ReLU if slope is None else (lambda: LeakyReLU(slope))
+    model = Sequential(Linear(16, 300), act(), Linear(300, 20), act(), Linear(20, 4))
+    model.to(cr.float32)
+    x = rng.standard_normal((64, 16)).astype(np.float32)
+    x[0] = 0  # products equal to the bias exactly; then a zero bias gives exact zeros
+    model[0].bias.data[:5] = 0
+    x[1, 0] = np.nan
+    outs, grads = [], []
+    for run in (model, lambda t: _unfused(model, t)):
+        xt = cr.tensor(x, requires_grad=grad)
+        for p in model.parameters():
+            p.grad = None
+        if grad:
+            y = run(xt)
+            y.backward(cr.tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape), dtype=y.dtype))
+            grads.append([xt.grad.data] + [p.grad.data for p in model.parameters()])
+        else:
+            with cr.no_grad():
+                y = run(xt)
+        outs.append(y.data)
+    np.testing.assert_array_equal(outs[0], outs[1])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sequential_does_not_fuse_hooked_or_replaced_modules():
+    """A hook on either module, or a forward replaced on the instance, sees exactly what it
+    would without fusion: the two modules then run one by one."""
+    lin, relu = Linear(3, 4), ReLU()
+    seq = Sequential(lin, relu)
+    x = cr.tensor(np.arange(6.0).reshape(2, 3) - 2.5, dtype=cr.float32)
+    assert seq(x).grad_fn.name == "LinearReLU"
+    seen = []
+    handle = lin.register_forward_hook(lambda m, i, o: seen.append(o.data.copy()))
+    y = seq(x)
+    assert y.grad_fn.name == "ReLU" and len(seen) == 1
+    assert seen[0].min() < 0  # the hook saw the Linear's own output, before the ReLU
+    handle.remove()
+    handle = relu.register_forward_pre_hook(lambda m, i: (i[0] * 2,))
+    np.testing.assert_allclose(seq(x).data, np.maximum(lin(x).data * 2, 0))
+    handle.remove()
+    relu.forward = lambda t: t * 3
+    np.testing.assert_allclose(seq(x).data, lin(x).data * 3)
+    del relu.forward
+    assert seq(x).grad_fn.name == "LinearReLU"
+
+
+def test_sequential_with_non_matrix_or_bad_input_falls_back_to_the_layers():
+    """A 3-D input runs Linear then ReLU (torch's values); a wrong feature count gets the
+    Linear's own error, naming the shapes."""
+    ours = Sequential(Linear(3, 5), ReLU())
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU())
+    check_twin(ours, theirs, (2, 4, 3))
+    with pytest.raises(ValueError, match=r"expected input with 3 features.*\(4, 2\)"):
+        ours(cr.zeros(4, 2, dtype=cr.float64))
+
+
+def test_fused_output_modified_in_place_refuses_backward():
+    seq = Sequential(Linear(3, 4), ReLU())
+    y = seq(cr.ones(2, 3))
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="LinearReLU: its output.*modified by an in-place"):
+        y.sum().backward()
 
 
 def test_sequential_indexing_and_editing():
