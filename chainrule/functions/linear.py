@@ -102,9 +102,12 @@ class LinearAct(Function):
 
 
 def linear_act(x, W, b, slope: float):
-    """``LinearAct`` on Tensors x, W and b (or None), or None where it does not apply (x not
-    a 2-D float Tensor matching W and b): the caller then runs the two ops."""
-    if not isinstance(x, Tensor):
+    """``LinearAct`` on Tensors x, W and b (or None), or None where it does not apply (any of
+    them not a Tensor, x not a 2-D float Tensor matching W and b): the caller then runs the
+    two ops."""
+    if not (isinstance(x, Tensor) and isinstance(W, Tensor)) or not (
+        b is None or isinstance(b, Tensor)
+    ):
         return None
     xd, Wd = x.data, W.data
     dt = Wd.dtype

@@ -183,4 +183,6 @@ def test_linear_act_declines_what_it_does_not_cover():
     Wi = cr.ones(2, 3, dtype=cr.int64)
     assert linear_act(cr.ones(4, 3, dtype=cr.int64), Wi, None, 0.0) is None
     assert linear_act(np.ones((4, 3), np.float32), W, b, 0.0) is None
+    assert linear_act(cr.ones(4, 3), W.data, b, 0.0) is None
+    assert linear_act(cr.ones(4, 3), W, b.data, 0.0) is None
     assert linear_act(cr.ones(4, 3), W, b, 0.0).shape == (4, 2)
