@@ -167,10 +167,12 @@ class Adam(Optimizer):
         return memo
 
 
-_SMALL = backend.AXPY_MIN
-"""Parameters below this many values take their Adam step together. One by one, they would be
-updated with NumPy's two-pass y += a·x (BLAS axpy starts at this size); the joint step does the
-same on its flat arrays, so either way each parameter gets the same bits."""
+_SMALL = 1 << 16
+"""Parameters below this many values take their Adam step together: one NumPy call per stage
+for all of them (a GAN's 128×128 layers included), where one by one each would make ~11. The
+cost is one copy of their gradients into a flat array, which for larger parameters is more
+than the calls it saves. Their moments are updated with NumPy's two-pass y += a·x, whether
+they step together or alone, so either way each parameter gets the same bits."""
 
 
 def _axpy_two_pass(alpha, x, y):
@@ -250,9 +252,12 @@ class AdamW(Adam):
 def _adam_update(beta1, beta2, step_size, eps, p, g, m, v, v_max=None):
     """One Adam update of one parameter, in place, in nine passes over it. With step_size and
     eps both scaled by √(1 − β₂ᵗ), m / (√v + eps) · step_size is torch's
-    m / (√v / √(1 − β₂ᵗ) + eps) · lr / (1 − β₁ᵗ), one pass shorter; each ``axpy`` is one pass
-    where NumPy would take two."""
-    backend.axpy(-step_size, _adam_direction(beta1, beta2, eps, g, m, v, v_max), p)
+    m / (√v / √(1 − β₂ᵗ) + eps) · lr / (1 − β₁ᵗ), one pass shorter. The moments of a
+    parameter that could step with others (below ``_SMALL`` values) are updated as the joint
+    step updates them, with NumPy's two passes, so that it gets the same bits either way; a
+    larger one's with BLAS axpy, one pass."""
+    axpy = _axpy_two_pass if p.size < _SMALL else backend.axpy
+    backend.axpy(-step_size, _adam_direction(beta1, beta2, eps, g, m, v, v_max, axpy), p)
 
 
 def _adam_direction(beta1, beta2, eps, g, m, v, v_max=None, axpy=backend.axpy):
