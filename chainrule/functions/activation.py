@@ -75,11 +75,14 @@ class LeakyReLU(Function):
     def backward(self, gy):
         if not 0 < self.slope <= 1:
             return _where(self.mask, gy, gy * self.slope)
-        # gy · (1 where x > 0, else slope): gy·1 and gy·slope bit for bit, without np.where
-        xp = get_array_module(self.mask)
         dtype = gy.dtype if backend.is_array(gy) else gy.data.dtype
-        scale = xp.maximum(self.mask.astype(dtype), dtype.type(self.slope))
-        return gy * scale
+        return gy * leaky_factor(self.mask, self.slope, dtype)
+
+
+def leaky_factor(mask, slope, dtype):
+    """1 where ``mask``, else ``slope`` (0 < slope ≤ 1), in ``dtype``: LeakyReLU's derivative.
+    gy times it is gy·1 and gy·slope bit for bit, without np.where."""
+    return get_array_module(mask).maximum(mask.astype(dtype), dtype.type(slope))
 
 
 class ELU(Function):

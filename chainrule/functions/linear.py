@@ -16,6 +16,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state
 from ..tensor import Tensor, as_tensor
+from .activation import leaky_factor
 from .linalg import _mm
 
 
@@ -93,9 +94,8 @@ class LinearAct(Function):
     def backward(self, gy):
         x, W, y = self.saved
         yd = y.data if isinstance(y, Tensor) else y
-        if self.slope:  # 1 where active, else slope: the LeakyReLU op's factor, bit for bit
-            xp = backend.get_array_module(yd)
-            gz = gy * xp.maximum((yd > 0).astype(yd.dtype), yd.dtype.type(self.slope))
+        if self.slope:
+            gz = gy * leaky_factor(yd > 0, self.slope, yd.dtype)
         else:
             gz = gy * (yd != 0)
         return _linear_backward(x, W, gz, self.needs_input_grad)
