@@ -62,7 +62,7 @@ def _linear_backward(x, W, gy, needs):
     return (gx, gW) if len(needs) == 2 else (gx, gW, gb)
 
 
-class LinearAct(Function):
+class LinearAct(Linear):
     """y = relu(x Wᵀ + b), or leaky_relu with a slope in (0, 1], as one op on a 2-D x: what
     ``nn.Sequential`` runs for a Linear followed by a ReLU or LeakyReLU. One graph node
     instead of two, and the activation is applied in place to the product, an array no one
@@ -80,9 +80,7 @@ class LinearAct(Function):
         return "LinearLeakyReLU" if self.slope else "LinearReLU"
 
     def forward(self, x, W, b=None):
-        y = backend.matmul(x, W.T, any_order=not _state.enabled)
-        if b is not None:
-            y += b
+        y = Linear.forward(self, x, W, b)  # a fresh array: the activation may overwrite it
         xp = backend.get_array_module(y)
         if self.slope:  # max(z, slope·z) is leaky_relu for 0 < slope ≤ 1
             xp.maximum(y, y * self.slope, out=y)
@@ -109,16 +107,8 @@ def linear_act(x, W, b, slope: float):
         b is None or isinstance(b, Tensor)
     ):
         return None
-    xd, Wd = x.data, W.data
-    dt = Wd.dtype
-    if (
-        xd.ndim != 2
-        or Wd.ndim != 2
-        or xd.shape[1] != Wd.shape[1]
-        or xd.dtype != dt
-        or dt.kind != "f"
-        or (b is not None and (b.data.shape != Wd.shape[:1] or b.data.dtype != dt))
-    ):
+    xd = x.data
+    if xd.ndim != 2 or xd.dtype.kind != "f" or not _fits(xd, W.data, b):
         return None
     if b is None:
         return LinearAct(slope)(x, W)
@@ -132,26 +122,30 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(cr.ones(4, 3), cr.ones(2, 3)).shape
     (4, 2)
     """
-    # every MLP layer calls this each step: one combined test of the arrays' own attributes;
-    # the errors are worked out only when it fails
+    # the errors are worked out only when the combined test fails
     x = input if isinstance(input, Tensor) else as_tensor(input)
     W = weight if isinstance(weight, Tensor) else as_tensor(weight)
     b = bias if bias is None or isinstance(bias, Tensor) else as_tensor(bias)
-    xd, Wd = x.data, W.data
-    dt = Wd.dtype
-    if (
-        Wd.ndim != 2
-        or not xd.ndim
-        or xd.shape[-1] != Wd.shape[1]
-        or xd.dtype != dt
-        or (b is not None and (b.data.shape != Wd.shape[:1] or b.data.dtype != dt))
-    ):
+    if not _fits(x.data, W.data, b):
         _check_linear(x, W, b)
         if b is not None:  # a 0-d bias, broadcast
             return Linear()(x, W) + b
     if b is None:
         return Linear()(x, W)
     return Linear()(x, W, b)
+
+
+def _fits(xd, Wd, b) -> bool:
+    """Whether arrays x (..., in), W (out, in) and Tensor b (out,) or None make a linear map
+    of one dtype: one combined test of the arrays' own attributes (every layer, every step)."""
+    dt = Wd.dtype
+    return not (
+        Wd.ndim != 2
+        or not xd.ndim
+        or xd.shape[-1] != Wd.shape[1]
+        or xd.dtype != dt
+        or (b is not None and (b.data.shape != Wd.shape[:1] or b.data.dtype != dt))
+    )
 
 
 def _check_linear(x, W, b) -> None:
