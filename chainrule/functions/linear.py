@@ -26,13 +26,9 @@ class Linear(Function):
     def forward(self, x, W, b=None):
         self.save_for_backward(x, W)
         if x.ndim == 2:
-            # without grad (inference) a wide result may come back in Fortran order, which
-            # OpenBLAS computes faster; in training the backward's element-wise work over such
-            # arrays costs what the products save, so activations stay in C order
-            y = backend.matmul(x, W.T, any_order=not _state.enabled)
-        else:
-            y = backend.matmul(x.reshape(-1, x.shape[-1]), W.T)
-            y = y.reshape(x.shape[:-1] + (W.shape[0],))
+            return _affine(x, W, b)
+        y = backend.matmul(x.reshape(-1, x.shape[-1]), W.T)
+        y = y.reshape(x.shape[:-1] + (W.shape[0],))
         if b is not None:
             y += b  # y is a fresh array: adding in place saves one allocation
         return y
@@ -40,6 +36,16 @@ class Linear(Function):
     def backward(self, gy):
         x, W = self.saved
         return _linear_backward(x, W, gy, self.needs_input_grad)
+
+
+def _affine(x, W, b):
+    """x Wᵀ + b for a 2-D x, as a fresh array. Without grad (inference) a wide result may come
+    back in Fortran order, which OpenBLAS computes faster; in training the backward's
+    element-wise work over such arrays costs what the products save, so they stay in C order."""
+    y = backend.matmul(x, W.T, any_order=not _state.enabled)
+    if b is not None:
+        y += b  # a fresh array: adding in place saves one allocation
+    return y
 
 
 def _linear_backward(x, W, gy, needs):
@@ -62,57 +68,111 @@ def _linear_backward(x, W, gy, needs):
     return (gx, gW) if len(needs) == 2 else (gx, gW, gb)
 
 
-class LinearAct(Linear):
-    """y = relu(x Wᵀ + b), or leaky_relu with a slope in (0, 1], as one op on a 2-D x: what
-    ``nn.Sequential`` runs for a Linear followed by a ReLU or LeakyReLU. One graph node
-    instead of two, and the activation is applied in place to the product, an array no one
-    else sees. Values and gradients are those of the two ops, bit for bit.
+class LinearChain(Function):
+    """A chain of Linear layers, each optionally followed by a ReLU or a LeakyReLU with a slope
+    in (0, 1], as one op on a 2-D x: what ``nn.Sequential`` runs for such a run of layers.
+    Inputs (x, W₁, b₁, …, Wₙ, bₙ), any b may be None; ``acts[k]`` is layer k's activation:
+    None, 0.0 (ReLU) or the LeakyReLU slope. One graph node instead of one per layer (the
+    per-op cost of recording, walking and wrapping is most of a small network's step), and
+    each activation is applied in place to its product, an array no one else sees. Values and
+    gradients are those of the layers one by one, bit for bit.
 
-    The saved output tells which units were active: y ≠ 0 exactly where x Wᵀ + b > 0 (or is
-    NaN) for ReLU, and y > 0 exactly where it is > 0 for a positive slope.
+    The saved outputs tell which units were active: h ≠ 0 exactly where x Wᵀ + b > 0 (or is
+    NaN) for ReLU, and h > 0 exactly where it is > 0 for a positive slope. Double backward
+    differentiates the same layers composed of their own ops.
     """
 
-    def __init__(self, slope: float = 0.0):
-        self.slope = slope
+    def __init__(self, acts: tuple):
+        self.acts = acts
 
     @property
-    def name(self) -> str:
-        return "LinearLeakyReLU" if self.slope else "LinearReLU"
+    def name(self) -> str:  # one layer: LinearReLU; more: LinearReLU+LinearReLU+Linear
+        return "+".join(
+            "Linear" if a is None else "LinearLeakyReLU" if a else "LinearReLU" for a in self.acts
+        )
 
-    def forward(self, x, W, b=None):
-        y = Linear.forward(self, x, W, b)  # a fresh array: the activation may overwrite it
-        xp = backend.get_array_module(y)
-        if self.slope:  # max(z, slope·z) is leaky_relu for 0 < slope ≤ 1
-            xp.maximum(y, y * self.slope, out=y)
-        else:
-            xp.maximum(y, backend.zeros_like_layout(y), out=y)
-        self.save_for_backward(x, W, y)
-        return y
+    def forward(self, x, *Wb):
+        xp = backend.get_array_module(x)
+        hs = [x]  # the input and each layer's output
+        h = x
+        for k, a in enumerate(self.acts):
+            h = _affine(h, Wb[2 * k], Wb[2 * k + 1])
+            if a:  # max(z, slope·z) is leaky_relu for 0 < slope ≤ 1
+                xp.maximum(h, h * a, out=h)
+            elif a is not None:
+                xp.maximum(h, backend.zeros_like_layout(h), out=h)
+            hs.append(h)
+        # the output goes in as itself (an in-place edit of it must stop backward) when the
+        # backward reads it
+        self.save_for_backward(x, *Wb, h if self.acts[-1] is not None else None, hs)
+        return h
 
     def backward(self, gy):
-        x, W, y = self.saved
-        yd = y.data if isinstance(y, Tensor) else y
-        if self.slope:
-            gz = gy * leaky_factor(yd > 0, self.slope, yd.dtype)
-        else:
-            gz = gy * (yd != 0)
-        return _linear_backward(x, W, gz, self.needs_input_grad)
+        if isinstance(gy, Tensor):  # create_graph: differentiate the layers composed
+            return self._composed_backward(gy)
+        saved, acts, needs = self.saved, self.acts, self.needs_input_grad
+        hs = saved[-1]
+        mm = backend.matmul
+        grads = [None] * len(needs)
+        own = False  # whether gy is an array of our own, to scale in place
+        for k in range(len(acts) - 1, -1, -1):
+            a, h = acts[k], hs[k + 1]
+            if a is not None:
+                factor = leaky_factor(h > 0, a, h.dtype) if a else h != 0
+                if own:
+                    gy *= factor
+                else:
+                    gy = gy * factor
+            if needs[2 * k + 1]:
+                grads[2 * k + 1] = mm(gy.T, hs[k])
+            if needs[2 * k + 2]:
+                grads[2 * k + 2] = gy.sum(axis=0)
+            if k or needs[0]:
+                gy, own = mm(gy, saved[2 * k + 1]), True
+        if needs[0]:
+            grads[0] = gy
+        return tuple(grads)
+
+    def _composed_backward(self, gy):
+        from ..autograd.functional import grad
+        from .activation import leaky_relu, relu
+
+        inputs = self.saved[:-2]  # the input Tensors (the engine swapped them in)
+        h = inputs[0]
+        for k, a in enumerate(self.acts):
+            h = linear(h, inputs[2 * k + 1], inputs[2 * k + 2])
+            if a is not None:
+                h = leaky_relu(h, a) if a else relu(h)
+        live = [i for i, need in enumerate(self.needs_input_grad) if need]
+        gs = grad(h, [inputs[i] for i in live], gy, retain_graph=True, create_graph=True)
+        grads = [None] * len(inputs)
+        for i, g in zip(live, gs):
+            grads[i] = g
+        return tuple(grads)
 
 
-def linear_act(x, W, b, slope: float):
-    """``LinearAct`` on Tensors x, W and b (or None), or None where it does not apply (any of
-    them not a Tensor, x not a 2-D float Tensor matching W and b): the caller then runs the
-    two ops."""
-    if not (isinstance(x, Tensor) and isinstance(W, Tensor)) or not (
-        b is None or isinstance(b, Tensor)
-    ):
+def linear_chain(x, layers):
+    """``LinearChain`` on a Tensor x and ``layers``, [(W, b or None, act)] with act None, 0.0
+    (ReLU) or a LeakyReLU slope in (0, 1]; or None where it does not apply (x not a 2-D float
+    Tensor, a W or b not a Tensor, or a shape or dtype that does not chain): the caller then
+    runs the layers one by one, which raise their own errors."""
+    if not isinstance(x, Tensor):
         return None
     xd = x.data
-    if xd.ndim != 2 or xd.dtype.kind != "f" or not _fits(xd, W.data, b):
+    if xd.ndim != 2 or xd.dtype.kind != "f":
         return None
-    if b is None:
-        return LinearAct(slope)(x, W)
-    return LinearAct(slope)(x, W, b)
+    n, dt = xd.shape[1], xd.dtype
+    args, acts = [x], []
+    for W, b, a in layers:
+        if not isinstance(W, Tensor) or not (b is None or isinstance(b, Tensor)):
+            return None
+        Wd = W.data
+        if not _takes(n, dt, Wd, b):
+            return None
+        n = Wd.shape[0]
+        args += (W, b)
+        acts.append(a)
+    return LinearChain(tuple(acts))(*args)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -138,12 +198,16 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def _fits(xd, Wd, b) -> bool:
     """Whether arrays x (..., in), W (out, in) and Tensor b (out,) or None make a linear map
     of one dtype: one combined test of the arrays' own attributes (every layer, every step)."""
-    dt = Wd.dtype
+    return xd.ndim > 0 and _takes(xd.shape[-1], xd.dtype, Wd, b)
+
+
+def _takes(n, dt, Wd, b) -> bool:
+    """Whether W (out, n) of dtype ``dt`` and Tensor b (out,) or None of that dtype map n
+    features of dtype ``dt``."""
     return not (
         Wd.ndim != 2
-        or not xd.ndim
-        or xd.shape[-1] != Wd.shape[1]
-        or xd.dtype != dt
+        or Wd.shape[1] != n
+        or Wd.dtype != dt
         or (b is not None and (b.data.shape != Wd.shape[:1] or b.data.dtype != dt))
     )
 

@@ -57,7 +57,8 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
-# nn.Sequential runs Linear → ReLU (or a LeakyReLU whose slope is in (0, 1]) as one op
+# nn.Sequential runs Linears, each followed by a ReLU (or a LeakyReLU whose slope is in (0, 1])
+# or by nothing, as one op
 _FUSING_ACTIVATIONS[ReLU] = lambda m: 0.0
 _FUSING_ACTIVATIONS[LeakyReLU] = lambda m: (
     float(m.negative_slope) if 0 < m.negative_slope <= 1 else None

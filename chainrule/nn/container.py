@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from ..functions import shape as _S
-from ..functions.linear import linear_act
+from ..functions.linear import linear_chain
 from .module import Module
 
 
@@ -88,19 +88,20 @@ class Sequential(_ModuleSequence):
                 self.add_module(str(i), m)
 
     def forward(self, x):
-        held = None  # a plain Linear, held back in case an activation it fuses with follows
+        run = []  # plain Linears: (Linear, the plain activation after it or None, its slope)
         for m in self._modules.values():
-            if held is not None:
-                y = _linear_then(held, m, x)
-                if y is not None:
-                    x, held = y, None
+            if run and run[-1][1] is None and type(m) in _FUSING_ACTIVATIONS and _plain(m):
+                a = _FUSING_ACTIVATIONS[type(m)](m)
+                if a is not None:
+                    run[-1] = (run[-1][0], m, a)
                     continue
-                x, held = held(x), None
-            if type(m) in _FUSING_LINEARS and _plain(m):
-                held = m
-            else:
-                x = m(x)
-        return x if held is None else held(x)
+            elif type(m) in _FUSING_LINEARS and _plain(m):
+                run.append((m, None, None))
+                continue
+            if run:
+                x, run = _run_linears(run, x), []
+            x = m(x)
+        return _run_linears(run, x) if run else x
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -217,23 +218,28 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-# Sequential runs a Linear and the activation after it as one op (``LinearAct``: one graph
-# node, the activation in place on the product) when both are plain: exactly these classes,
-# no hooks, no forward replaced on the instance. nn.linear and nn.activation register them.
+# Sequential runs a run of Linears, each with or without the activation after it, as one op
+# (``LinearChain``: one graph node, each activation in place on its product) when all are
+# plain: exactly these classes, no hooks, no forward replaced on the instance. nn.linear and
+# nn.activation register them.
 _FUSING_LINEARS: set = set()
 _FUSING_ACTIVATIONS: dict = {}  # activation class -> module -> its slope, or None (no fusing)
+# (slope 0.0 is ReLU)
 
 
 def _plain(m) -> bool:
     return not m._forward_hooks and not m._forward_pre_hooks and "forward" not in m.__dict__
 
 
-def _linear_then(linear, act, x):
-    """act(linear(x)) as one op, or None where they don't fuse."""
-    slope_of = _FUSING_ACTIVATIONS.get(type(act))
-    if slope_of is None or not _plain(act):
-        return None
-    slope = slope_of(act)
-    if slope is None:
-        return None
-    return linear_act(x, linear.weight, linear.bias, slope)
+def _run_linears(run, x):
+    """The layers of ``run``, [(Linear, activation module or None, its slope)], on x: as one
+    LinearChain where it applies (more than a lone Linear), else one by one."""
+    if len(run) > 1 or run[0][1] is not None:
+        y = linear_chain(x, [(lin.weight, lin.bias, a) for lin, _, a in run])
+        if y is not None:
+            return y
+    for lin, act, _ in run:
+        x = lin(x)
+        if act is not None:
+            x = act(x)
+    return x

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from helpers import check_against_torch, check_gradcheck
 
 import chainrule as cr
-from chainrule.functions.linear import bilinear, linear, linear_act
+from chainrule.functions.linear import bilinear, linear, linear_chain
 
 DTYPES = ["float64", "float32"]
 LINEAR_SHAPES = [
@@ -152,37 +152,95 @@ def test_linear_without_grad_may_return_a_wide_result_in_fortran_order():
     np.testing.assert_array_equal(with_grad.data, h.data)
 
 
+# LinearChain layers: (in, out, bias, activation: None, 0.0 = ReLU, or a LeakyReLU slope)
+CHAINS = [
+    [(4, 5, True, 0.0)],
+    [(4, 5, False, 0.2)],
+    [(4, 5, True, 1.0)],
+    [(4, 7, True, 0.0), (7, 3, False, 0.2), (3, 2, True, None)],
+    [(4, 6, False, None), (6, 5, True, 0.0)],
+]
+
+
+def _chain_args(layers):
+    """The inputs' shapes, then functions (chainrule, torch) of those inputs."""
+    shapes = [(6, layers[0][0])]
+    for n_in, n_out, bias, _ in layers:
+        shapes += [(n_out, n_in)] + ([(n_out,)] if bias else [])
+
+    def unpack(ts):
+        out, i = [], 0
+        for _, _, bias, a in layers:
+            out.append((ts[i], ts[i + 1] if bias else None, a))
+            i += 2 if bias else 1
+        return out
+
+    def ours(x, *ts):
+        return linear_chain(x, unpack(ts))
+
+    def theirs(x, *ts):
+        for W, b, a in unpack(ts):
+            x = F.linear(x, W, b)
+            if a is not None:
+                x = F.leaky_relu(x, a) if a else F.relu(x)
+        return x
+
+    return shapes, ours, theirs
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("slope", [0.0, 0.2, 1.0])
-@pytest.mark.parametrize("bias", [True, False])
-def test_linear_act_matches_torch_with_second_derivatives(slope, bias, dtype):
-    def ours(x, W, *b):
-        return linear_act(x, W, b[0] if b else None, slope)
-
-    def theirs(x, W, *b):
-        z = F.linear(x, W, *b)
-        return F.leaky_relu(z, slope) if slope else F.relu(z)
-
-    shapes = [(6, 4), (5, 4)] + ([(5,)] if bias else [])
+@pytest.mark.parametrize("layers", CHAINS)
+def test_linear_chain_matches_torch_with_second_derivatives(layers, dtype):
+    shapes, ours, theirs = _chain_args(layers)
     check_against_torch(ours, *shapes, torch_fn=theirs, dtype=dtype)
 
 
-@pytest.mark.parametrize("slope", [0.0, 0.3])
-def test_linear_act_gradcheck(slope):
-    check_gradcheck(lambda x, W, b: linear_act(x, W, b, slope), (4, 3), (5, 3), (5,))
+@pytest.mark.parametrize("layers", [CHAINS[0], CHAINS[1], CHAINS[3]])
+def test_linear_chain_gradcheck(layers):
+    shapes, ours, _ = _chain_args(layers)
+    check_gradcheck(ours, *shapes)
 
 
-def test_linear_act_declines_what_it_does_not_cover():
-    """Not 2-D, mismatched features, integer or mixed dtypes: None (the caller runs the two
-    ops, which raise their own errors)."""
+def test_linear_chain_computes_only_the_gradients_asked_for():
+    """A frozen first layer and an input without grad: those gradients stay None; the others
+    match torch."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in [(5, 4), (6, 4), (6,), (3, 6), (3,)]]
+    need = [False, False, False, True, True]
+    ours = [cr.tensor(a, requires_grad=r) for a, r in zip(arrays, need)]
+    theirs = [torch.tensor(a, requires_grad=r) for a, r in zip(arrays, need)]
+    y = linear_chain(ours[0], [(ours[1], ours[2], 0.0), (ours[3], ours[4], 0.0)])
+    y.sum().backward()
+    F.relu(F.linear(F.relu(F.linear(*theirs[:3])), *theirs[3:])).sum().backward()
+    for a, b, r in zip(ours, theirs, need):
+        if r:
+            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-12)
+        else:
+            assert a.grad is None
+
+
+def test_linear_chain_names_its_layers():
+    x, W, b = cr.ones(4, 3, requires_grad=True), cr.ones(3, 3), cr.ones(3)
+    assert linear_chain(x, [(W, b, 0.0)]).grad_fn.name == "LinearReLU"
+    y = linear_chain(x, [(W, b, 0.5), (W, None, None), (W, b, 0.0)])
+    assert y.grad_fn.name == "LinearLeakyReLU+Linear+LinearReLU"
+
+
+def test_linear_chain_declines_what_it_does_not_cover():
+    """Not 2-D, mismatched features, integer or mixed dtypes, layers that do not chain: None
+    (the caller runs the layers one by one, which raise their own errors)."""
     W, b = cr.ones(2, 3), cr.ones(2)
-    assert linear_act(cr.ones(4, 2, 3), W, b, 0.0) is None
-    assert linear_act(cr.ones(4, 5), W, b, 0.0) is None
-    assert linear_act(cr.ones(4, 3, dtype=cr.float64), W, b, 0.0) is None
-    assert linear_act(cr.ones(4, 3), W, cr.ones(3), 0.0) is None
+    assert linear_chain(cr.ones(4, 2, 3), [(W, b, 0.0)]) is None
+    assert linear_chain(cr.ones(4, 5), [(W, b, 0.0)]) is None
+    assert linear_chain(cr.ones(4, 3, dtype=cr.float64), [(W, b, 0.0)]) is None
+    assert linear_chain(cr.ones(4, 3), [(W, cr.ones(3), 0.0)]) is None
     Wi = cr.ones(2, 3, dtype=cr.int64)
-    assert linear_act(cr.ones(4, 3, dtype=cr.int64), Wi, None, 0.0) is None
-    assert linear_act(np.ones((4, 3), np.float32), W, b, 0.0) is None
-    assert linear_act(cr.ones(4, 3), W.data, b, 0.0) is None
-    assert linear_act(cr.ones(4, 3), W, b.data, 0.0) is None
-    assert linear_act(cr.ones(4, 3), W, b, 0.0).shape == (4, 2)
+    assert linear_chain(cr.ones(4, 3, dtype=cr.int64), [(Wi, None, 0.0)]) is None
+    assert linear_chain(np.ones((4, 3), np.float32), [(W, b, 0.0)]) is None
+    assert linear_chain(cr.ones(4, 3), [(W.data, b, 0.0)]) is None
+    assert linear_chain(cr.ones(4, 3), [(W, b.data, 0.0)]) is None
+    assert linear_chain(cr.ones(4, 3), [(W, b, 0.0), (W, b, 0.0)]) is None  # 2 ≠ 3 features
+    W64 = cr.ones(3, 2, dtype=cr.float64)
+    assert linear_chain(cr.ones(4, 3), [(W, b, 0.0), (W64, None, None)]) is None
+    assert linear_chain(cr.ones(4, 3), [(W, b, 0.0)]).shape == (4, 2)
+    assert linear_chain(cr.ones(4, 3), [(W, b, 0.0), (cr.ones(5, 2), None, None)]).shape == (4, 5)

@@ -2,6 +2,7 @@
 
 from collections import OrderedDict
 
+import helpers
 import numpy as np
 import pytest
 import torch
@@ -32,10 +33,10 @@ def test_sequential_matches_torch(dtype):
 
 
 FUSING = [
-    (lambda: ReLU(), lambda: torch.nn.ReLU(), "LinearReLU"),
-    (lambda: ReLU(inplace=True), lambda: torch.nn.ReLU(inplace=True), "LinearReLU"),
-    (lambda: LeakyReLU(0.2), lambda: torch.nn.LeakyReLU(0.2), "LinearLeakyReLU"),
-    (lambda: LeakyReLU(1.0), lambda: torch.nn.LeakyReLU(1.0), "LinearLeakyReLU"),
+    (lambda: ReLU(), lambda: torch.nn.ReLU(), "LinearReLU+LinearReLU"),
+    (lambda: ReLU(inplace=True), lambda: torch.nn.ReLU(inplace=True), "LinearReLU+LinearReLU"),
+    (lambda: LeakyReLU(0.2), lambda: torch.nn.LeakyReLU(0.2), "LinearLeakyReLU+LinearLeakyReLU"),
+    (lambda: LeakyReLU(1.0), lambda: torch.nn.LeakyReLU(1.0), "LinearLeakyReLU+LinearLeakyReLU"),
     (lambda: LeakyReLU(-0.5), lambda: torch.nn.LeakyReLU(-0.5), "LeakyReLU"),  # not fused
     (lambda: LeakyReLU(1.5), lambda: torch.nn.LeakyReLU(1.5), "LeakyReLU"),  # not fused
 ]
@@ -46,8 +47,8 @@ FUSING = [
 def test_sequential_fuses_linear_and_activation_and_still_matches_torch(
     act, torch_act, node, dtype
 ):
-    """A Linear followed by a ReLU (or a LeakyReLU of slope in (0, 1]) runs as one op, with
-    torch's values and gradients; bias-free and wide layers too."""
+    """Linears, each followed by a ReLU (or a LeakyReLU of slope in (0, 1]), run as one op,
+    with torch's values and gradients; bias-free and wide layers too."""
     ours = Sequential(Linear(3, 40), act(), Linear(40, 6, bias=False), act())
     theirs = torch.nn.Sequential(
         torch.nn.Linear(3, 40), torch_act(), torch.nn.Linear(40, 6, bias=False), torch_act()
@@ -132,6 +133,89 @@ def test_fused_output_modified_in_place_refuses_backward():
     y.add_(1)
     with pytest.raises(RuntimeError, match="LinearReLU: its output.*modified by an in-place"):
         y.sum().backward()
+
+
+def test_sequential_chains_runs_of_layers_between_other_modules():
+    """A module that doesn't fuse (Tanh, a LeakyReLU of slope 1.5, a hooked Linear) ends a
+    chain; the layers after it start a new one. Values and gradients stay torch's."""
+    ours = Sequential(
+        Linear(3, 8), ReLU(), Linear(8, 8), Tanh(), Linear(8, 6), LeakyReLU(1.5),
+        Linear(6, 5), ReLU(), Linear(5, 4), Linear(4, 2),
+    )  # fmt: skip
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8), torch.nn.Tanh(),
+        torch.nn.Linear(8, 6), torch.nn.LeakyReLU(1.5), torch.nn.Linear(6, 5), torch.nn.ReLU(),
+        torch.nn.Linear(5, 4), torch.nn.Linear(4, 2),
+    )  # fmt: skip
+    assert check_twin(ours, theirs, (7, 3)).grad_fn.name == "LinearReLU+Linear+Linear"
+    names = []
+    x = cr.ones(7, 3, dtype=cr.float64, requires_grad=True, device=helpers.DEVICE)
+    fn = ours(x).grad_fn
+    while fn is not None:  # the first input of each node leads back through the network
+        names.append(fn.name)
+        fn = fn._fns[0] if fn._fns else None
+    assert names == [
+        "LinearReLU+Linear+Linear", "LeakyReLU", "Linear", "Tanh", "LinearReLU+Linear",
+    ]  # fmt: skip
+    handle = ours[6].register_forward_hook(lambda m, i, o: None)
+    check_twin(ours, theirs, (7, 3))
+    y = ours(x)
+    assert y.grad_fn.name == "Linear+Linear" and y.grad_fn._fns[0].name == "ReLU"
+    handle.remove()
+
+
+def test_sequential_chain_that_does_not_fit_gets_the_layer_error():
+    """Layers whose sizes don't chain run one by one: the Linear that gets the wrong width
+    raises, naming both."""
+    seq = Sequential(Linear(3, 4), ReLU(), Linear(5, 2))
+    with pytest.raises(ValueError, match=r"expected input with 5 features.*\(2, 4\)"):
+        seq(cr.zeros(2, 3))
+
+
+def test_sequential_chain_refuses_backward_after_a_weight_changes_in_place():
+    seq = Sequential(Linear(3, 4), ReLU(), Linear(4, 2))
+    y = seq(cr.ones(2, 3))
+    with cr.no_grad():
+        seq[2].weight.mul_(2)
+    with pytest.raises(RuntimeError, match=r"LinearReLU\+Linear: input 3.*modified by an in-place"):
+        y.sum().backward()
+
+
+def test_sequential_chain_output_may_change_in_place_when_backward_does_not_read_it():
+    """As in torch: a last Linear without activation doesn't save its output."""
+    seq = Sequential(Linear(3, 4), ReLU(), Linear(4, 2))
+    x = cr.ones(2, 3, requires_grad=True)
+    y = seq(x)
+    y.mul_(3)
+    y.sum().backward()
+    expected = cr.ones(2, 3, requires_grad=True)
+    (_unfused(seq, expected) * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.data, expected.grad.data, rtol=1e-6)
+
+
+def test_sequential_chain_second_derivatives_match_torch():
+    """A gradient penalty (WGAN-GP's ‖∂D/∂x‖²) differentiated again through the chain."""
+    rng = np.random.default_rng(0)
+    ours = Sequential(Linear(3, 6), LeakyReLU(0.2), Linear(6, 5), ReLU(), Linear(5, 1))
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(3, 6), torch.nn.LeakyReLU(0.2), torch.nn.Linear(6, 5),
+        torch.nn.ReLU(), torch.nn.Linear(5, 1),
+    ).double()  # fmt: skip
+    ours.to(cr.float64).load_state_dict(theirs.state_dict())
+    x = rng.standard_normal((4, 3))
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (gc,) = cr.grad(ours(xc).sum(), [xc], create_graph=True)
+    (gt,) = torch.autograd.grad(theirs(xt).sum(), [xt], create_graph=True)
+    (gc * gc).sum().backward()
+    (gt * gt).sum().backward()
+    assert not xt.grad.any()  # piecewise linear in x: torch's zeros, our None
+    assert xc.grad is None
+    for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
+        # the biases don't reach the gradient: None, or zeros, here or in torch
+        g = np.zeros(q.shape) if p.grad is None else p.grad
+        gt = torch.zeros(q.shape, dtype=q.dtype) if q.grad is None else q.grad
+        assert_close(g, gt, "float64", f"grad of the penalty by {name}")
+    assert ours[0].weight.grad.data.any() and ours[4].weight.grad.data.any()
 
 
 def test_sequential_indexing_and_editing():
