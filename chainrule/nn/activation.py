@@ -11,7 +11,7 @@ from ..autograd.function import bump_version
 from ..autograd.grad_mode import is_grad_enabled
 from ..functions import activation as A
 from ..tensor import Tensor
-from .container import _FUSING_ACTIVATIONS
+from .container import _FUSING_ACTIVATIONS, _RELUS
 from .module import Module
 
 
@@ -60,6 +60,7 @@ class LeakyReLU(Module):
 # nn.Sequential runs Linears, each followed by a ReLU (or a LeakyReLU whose slope is in (0, 1])
 # or by nothing, as one op
 _FUSING_ACTIVATIONS[ReLU] = lambda m: 0.0
+_RELUS.add(ReLU)  # and a max pooling right after a ReLU runs before it
 _FUSING_ACTIVATIONS[LeakyReLU] = lambda m: (
     float(m.negative_slope) if 0 < m.negative_slope <= 1 else None
 )

@@ -89,7 +89,14 @@ class Sequential(_ModuleSequence):
 
     def forward(self, x):
         run = []  # plain Linears: (Linear, the plain activation after it or None, its slope)
+        relu = None  # a plain ReLU held back: a plain max pooling right after it runs first
         for m in self._modules.values():
+            if relu is not None:
+                held, relu = relu, None
+                if type(m) in _MAX_POOLS and _plain(m) and _MAX_POOLS[type(m)](m):
+                    x = held(m(x))
+                    continue
+                x = held(x)
             if run and run[-1][1] is None and type(m) in _FUSING_ACTIVATIONS and _plain(m):
                 a = _FUSING_ACTIVATIONS[type(m)](m)
                 if a is not None:
@@ -100,8 +107,13 @@ class Sequential(_ModuleSequence):
                 continue
             if run:
                 x, run = _run_linears(run, x), []
+            if type(m) in _RELUS and _plain(m):
+                relu = m
+                continue
             x = m(x)
-        return _run_linears(run, x) if run else x
+        if run:
+            x = _run_linears(run, x)
+        return x if relu is None else relu(x)
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -225,6 +237,14 @@ class Unflatten(Module):
 _FUSING_LINEARS: set = set()
 _FUSING_ACTIVATIONS: dict = {}  # activation class -> module -> its slope, or None (no fusing)
 # (slope 0.0 is ReLU)
+
+
+# Sequential runs a plain ReLU followed by a plain max pooling as the pooling, then the ReLU:
+# the two commute (max over a window of relu(x) is relu of its max, bit for bit; the gradient
+# reaches the same element, or is 0 both ways where the window's max is ≤ 0), and the ReLU then
+# touches a quarter of the values. nn.activation and nn.pooling register them.
+_RELUS: set = set()
+_MAX_POOLS: dict = {}  # max-pooling class -> module -> whether it may run before the ReLU
 
 
 def _plain(m) -> bool:

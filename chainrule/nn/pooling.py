@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..functions import pooling as _P
+from .container import _MAX_POOLS
 from .module import Module
 
 
@@ -91,3 +92,8 @@ class AdaptiveAvgPool2d(Module):
 
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+
+
+# nn.Sequential runs a MaxPool2d that follows a ReLU first (max and ReLU commute), unless it
+# returns indices, which would then point at other elements of windows whose max is ≤ 0
+_MAX_POOLS[MaxPool2d] = lambda m: not m.return_indices

@@ -18,7 +18,9 @@ from chainrule.nn.container import (
     Sequential,
     Unflatten,
 )
+from chainrule.nn.conv import Conv2d
 from chainrule.nn.linear import Linear
+from chainrule.nn.pooling import MaxPool2d
 
 from .twin import check_twin
 
@@ -216,6 +218,70 @@ def test_sequential_chain_second_derivatives_match_torch():
         gt = torch.zeros(q.shape, dtype=q.dtype) if q.grad is None else q.grad
         assert_close(g, gt, "float64", f"grad of the penalty by {name}")
     assert ours[0].weight.grad.data.any() and ours[4].weight.grad.data.any()
+
+
+@pytest.mark.parametrize("grad", [True, False])
+@pytest.mark.parametrize("pool", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
+def test_max_pool_after_relu_runs_first_with_the_same_bits(pool, grad):
+    """ReLU then MaxPool2d runs as the pooling, then the ReLU: values and every gradient equal
+    those of the layers one by one, with windows that are all negative, that hold exact zeros
+    and ties, and one with a NaN."""
+    rng = np.random.default_rng(5)
+    model = Sequential(Conv2d(2, 4, 3, padding=1), ReLU(), MaxPool2d(**pool), Flatten())
+    model.to(cr.float32)
+    x = rng.standard_normal((3, 2, 8, 8)).astype(np.float32)
+    x[0, :, :4, :4] = 0  # conv output = bias there: zero it for exact zeros and ties
+    model[0].bias.data[:2] = 0
+    x[1, :, :3, :3] = -5  # a patch of negative pre-activations
+    x[2, 0, 5, 5] = np.nan
+    outs, grads = [], []
+    for run in (model, lambda t: _unfused(model, t)):
+        xt = cr.tensor(x, requires_grad=grad)
+        for p in model.parameters():
+            p.grad = None
+        if grad:
+            y = run(xt)
+            y.backward(cr.tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape), dtype=y.dtype))
+            grads.append([xt.grad.data] + [p.grad.data for p in model.parameters()])
+        else:
+            with cr.no_grad():
+                y = run(xt)
+        outs.append(y.data)
+    assert (outs[0] == 0).any() and np.isnan(outs[0]).any()
+    np.testing.assert_array_equal(outs[0], outs[1])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_max_pool_after_relu_matches_torch_and_swaps_only_plain_modules():
+    ours = Sequential(Conv2d(1, 3, 3), ReLU(), MaxPool2d(2), ReLU(inplace=True), MaxPool2d(2))
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 3, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.ReLU(inplace=True), torch.nn.MaxPool2d(2),
+    )  # fmt: skip
+    y = check_twin(ours, theirs, (2, 1, 10, 10))
+    assert y.grad_fn.name == "ReLU"  # the pooling ran first
+    x = cr.ones(1, 1, 10, 10, dtype=cr.float64, requires_grad=True, device=helpers.DEVICE)
+    seen = []
+    handle = ours[1].register_forward_hook(lambda m, i, o: seen.append(o.data.shape))
+    assert ours(x).grad_fn.name == "ReLU" and seen == [(1, 3, 8, 8)]  # hooked: in its place
+    handle.remove()
+    handle = ours[4].register_forward_pre_hook(lambda m, i: seen.append(i[0].data.min()))
+    assert ours(x).grad_fn.name == "MaxPooling2D" and seen[-1] >= 0  # it saw the ReLU's output
+    handle.remove()
+
+
+def test_max_pool_returning_indices_stays_after_the_relu():
+    """With return_indices the pooling keeps its place: its indices then match torch's, also
+    in windows whose max is ≤ 0."""
+    x = np.full((1, 1, 4, 4), -1.0)
+    x[0, 0, 1, 1] = -0.5
+    ours = Sequential(ReLU(), MaxPool2d(2, return_indices=True))
+    theirs = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.MaxPool2d(2, return_indices=True))
+    y, idx = ours(cr.tensor(x))
+    yt, idxt = theirs(torch.tensor(x))
+    np.testing.assert_array_equal(idx.data, idxt.numpy())
+    np.testing.assert_array_equal(y.data, yt.numpy())
 
 
 def test_sequential_indexing_and_editing():
