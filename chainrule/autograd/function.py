@@ -92,11 +92,19 @@ class Function:
                 rc = tc and c._requires_grad
                 needs = (ra, rb, rc) if ra or rb or rc else None
             else:
-                datas, flags = [], []
+                # one pass gathers what recording needs too (a chain of layers: every step)
+                datas, flags, fns, versions = [], [], [], []
                 for x in inputs:
-                    t = isinstance(x, Tensor)
-                    datas.append(x.data if t else x)
-                    flags.append(t and x._requires_grad)
+                    if isinstance(x, Tensor):
+                        datas.append(x.data)
+                        flags.append(x._requires_grad)
+                        fns.append(x.grad_fn)
+                        versions.append(x._version[0])
+                    else:
+                        datas.append(x)
+                        flags.append(False)
+                        fns.append(None)
+                        versions.append(0)
                 y = self.forward(*datas)
                 needs = tuple(flags) if True in flags else None
         except (TypeError, ValueError) as e:  # NumPy and CuPy arrays don't mix: say so
@@ -126,7 +134,7 @@ class Function:
                     c.grad_fn if tc else None,
                 )
             else:
-                self._fns = tuple([x.grad_fn if isinstance(x, Tensor) else None for x in inputs])
+                self._fns = tuple(fns)
             out.grad_fn = self
             out._requires_grad = True
             out._version = inputs[0]._version if self.is_view else [0]
@@ -143,7 +151,7 @@ class Function:
                         c._version[0] if tc else 0,
                     )
                 else:
-                    self._versions = [x._version[0] if isinstance(x, Tensor) else 0 for x in inputs]
+                    self._versions = versions
                 self._out_version = out._version
                 self._out_id = id(y)
             return out
