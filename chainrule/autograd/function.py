@@ -92,21 +92,24 @@ class Function:
                 rc = tc and c._requires_grad
                 needs = (ra, rb, rc) if ra or rb or rc else None
             else:
-                # one pass gathers what recording needs too (a chain of layers: every step)
-                datas, flags, fns, versions = [], [], [], []
-                for x in inputs:
-                    if isinstance(x, Tensor):
-                        datas.append(x.data)
-                        flags.append(x._requires_grad)
-                        fns.append(x.grad_fn)
-                        versions.append(x._version[0])
-                    else:
-                        datas.append(x)
-                        flags.append(False)
-                        fns.append(None)
-                        versions.append(0)
-                y = self.forward(*datas)
-                needs = tuple(flags) if True in flags else None
+                if _state.enabled:  # one pass gathers what recording needs too
+                    datas, flags, fns, versions = [], [], [], []
+                    for x in inputs:
+                        if isinstance(x, Tensor):
+                            datas.append(x.data)
+                            flags.append(x._requires_grad)
+                            fns.append(x.grad_fn)
+                            versions.append(x._version[0])
+                        else:
+                            datas.append(x)
+                            flags.append(False)
+                            fns.append(None)
+                            versions.append(0)
+                    y = self.forward(*datas)
+                    needs = tuple(flags) if True in flags else None
+                else:  # nothing will be recorded: the arrays alone
+                    y = self.forward(*[x.data if isinstance(x, Tensor) else x for x in inputs])
+                    needs = None
         except (TypeError, ValueError) as e:  # NumPy and CuPy arrays don't mix: say so
             _check_one_device(self.name, inputs, e)
             raise
