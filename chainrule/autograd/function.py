@@ -197,6 +197,27 @@ class Function:
             f"or do the in-place op before {self.name}."
         )
 
+    def _differentiate(self, y, inputs, gy) -> tuple:
+        """A backward that records a graph (``create_graph``) by differentiating the op's
+        computation composed of other ops: ``y`` computed from ``inputs`` that way, gy its
+        upstream gradient. The gradients of the inputs that need one, None for the others."""
+        from .functional import grad
+
+        needs = self.needs_input_grad
+        live = [i for i, need in enumerate(needs) if need]
+        gs = grad(
+            y,
+            [inputs[i] for i in live],
+            gy,
+            retain_graph=True,
+            create_graph=True,
+            allow_unused=True,
+        )
+        out = [None] * len(needs)
+        for i, g in zip(live, gs):
+            out[i] = g
+        return tuple(out)
+
     def _saved_as_tensors(self) -> tuple:
         """The saved arrays as Tensors linked to the graph (for a differentiable backward)."""
         out = []

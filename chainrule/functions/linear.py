@@ -134,7 +134,6 @@ class LinearChain(Function):
         return tuple(grads)
 
     def _composed_backward(self, gy):
-        from ..autograd.functional import grad
         from .activation import leaky_relu, relu
 
         inputs = self.saved[:-2]  # the input Tensors (the engine swapped them in)
@@ -143,12 +142,7 @@ class LinearChain(Function):
             h = linear(h, inputs[2 * k + 1], inputs[2 * k + 2])
             if a is not None:
                 h = leaky_relu(h, a) if a else relu(h)
-        live = [i for i, need in enumerate(self.needs_input_grad) if need]
-        gs = grad(h, [inputs[i] for i in live], gy, retain_graph=True, create_graph=True)
-        grads = [None] * len(inputs)
-        for i, g in zip(live, gs):
-            grads[i] = g
-        return tuple(grads)
+        return self._differentiate(h, inputs, gy)
 
 
 def linear_chain(x, layers):

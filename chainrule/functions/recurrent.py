@@ -183,24 +183,9 @@ class _Recurrence(Function):
         return g
 
     def _composed_backward(self, gy):
-        from ..autograd.functional import grad
-
         inputs = self.saved[:7]
-        needs = self.needs_input_grad
-        live = [i for i, n in enumerate(needs) if n]
         y = composed_layer(self.mode, *inputs, mask=self.mask, reverse=self.reverse)
-        gs = grad(
-            y,
-            [inputs[i] for i in live],
-            gy,
-            retain_graph=True,
-            create_graph=True,
-            allow_unused=True,
-        )
-        out = [None] * len(needs)
-        for i, g in zip(live, gs):
-            out[i] = g
-        return tuple(out)
+        return self._differentiate(y, inputs, gy)
 
 
 def _blend(new, old, m):
