@@ -57,6 +57,23 @@ class ReLU(Function):
         return gy * (_d(y) != 0)
 
 
+class ReLUOfOwn(Function):
+    """ReLU of an x that no one else holds (``nn.Sequential`` runs a ReLU after the max pooling
+    that followed it, on the pooling's fresh output): it saves x rather than y, so y may be
+    modified in place before backward, as the pooling's output it stands in for could.
+    ∂y/∂x = 1 where x > 0 or x is NaN (where y ≠ 0), as ReLU's."""
+
+    name = "ReLU"
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).maximum(x, backend.zeros_like_layout(x))
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy * ~(_d(x) <= 0)
+
+
 class LeakyReLU(Function):
     """y = x if x > 0 else slope·x."""
 
@@ -212,6 +229,11 @@ def sigmoid(x):
 def relu(x):
     """max(x, 0); gradient 1 for x > 0, 0 otherwise (0 at x = 0, as torch)."""
     return ReLU()(as_tensor(x))
+
+
+def relu_of_own(x):
+    """relu(x) for an x no one else holds, saving x rather than the output (``ReLUOfOwn``)."""
+    return ReLUOfOwn()(x)
 
 
 def leaky_relu(x, negative_slope=0.01):

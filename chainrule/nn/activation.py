@@ -60,7 +60,9 @@ class LeakyReLU(Module):
 # nn.Sequential runs Linears, each followed by a ReLU (or a LeakyReLU whose slope is in (0, 1])
 # or by nothing, as one op
 _FUSING_ACTIVATIONS[ReLU] = lambda m: 0.0
-_RELUS.add(ReLU)  # and a max pooling right after a ReLU runs before it
+# and a max pooling right after a ReLU runs before it, unless the ReLU is in place: then the
+# tensor it overwrites, which a hook on the module before may hold, must be overwritten
+_RELUS[ReLU] = lambda m: None if m.inplace else A.relu_of_own
 _FUSING_ACTIVATIONS[LeakyReLU] = lambda m: (
     float(m.negative_slope) if 0 < m.negative_slope <= 1 else None
 )

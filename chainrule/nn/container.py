@@ -94,7 +94,7 @@ class Sequential(_ModuleSequence):
             if relu is not None:
                 held, relu = relu, None
                 if type(m) in _MAX_POOLS and _plain(m) and _MAX_POOLS[type(m)](m):
-                    x = held(m(x))
+                    x = _RELUS[type(held)](held)(m(x))
                     continue
                 x = held(x)
             if run and run[-1][1] is None and type(m) in _FUSING_ACTIVATIONS and _plain(m):
@@ -107,7 +107,7 @@ class Sequential(_ModuleSequence):
                 continue
             if run:
                 x, run = _run_linears(run, x), []
-            if type(m) in _RELUS and _plain(m):
+            if type(m) in _RELUS and _plain(m) and _RELUS[type(m)](m) is not None:
                 relu = m
                 continue
             x = m(x)
@@ -242,8 +242,10 @@ _FUSING_ACTIVATIONS: dict = {}  # activation class -> module -> its slope, or No
 # Sequential runs a plain ReLU followed by a plain max pooling as the pooling, then the ReLU:
 # the two commute (max over a window of relu(x) is relu of its max, bit for bit; the gradient
 # reaches the same element, or is 0 both ways where the window's max is ≤ 0), and the ReLU then
-# touches a quarter of the values. nn.activation and nn.pooling register them.
-_RELUS: set = set()
+# touches a quarter of the values. That ReLU saves its input, the pooling's fresh output, not
+# its own output, which may then be modified in place as the pooling's could. nn.activation
+# and nn.pooling register them.
+_RELUS: dict = {}  # ReLU class -> module -> the op to run after the pooling, or None (no swap)
 _MAX_POOLS: dict = {}  # max-pooling class -> module -> whether it may run before the ReLU
 
 

@@ -253,22 +253,54 @@ def test_max_pool_after_relu_runs_first_with_the_same_bits(pool, grad):
         np.testing.assert_array_equal(a, b)
 
 
+def _nodes(y, n):
+    """The names of the first n graph nodes back from y, along first inputs."""
+    names, fn = [], y.grad_fn
+    for _ in range(n):
+        names.append(fn.name)
+        fn = fn._fns[0]
+    return names
+
+
 def test_max_pool_after_relu_matches_torch_and_swaps_only_plain_modules():
+    """Torch's values and gradients; the pooling runs first only after a plain ReLU that is
+    not in place, and then torch's own order wherever a hook watches either module."""
     ours = Sequential(Conv2d(1, 3, 3), ReLU(), MaxPool2d(2), ReLU(inplace=True), MaxPool2d(2))
     theirs = torch.nn.Sequential(
         torch.nn.Conv2d(1, 3, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.ReLU(inplace=True), torch.nn.MaxPool2d(2),
     )  # fmt: skip
-    y = check_twin(ours, theirs, (2, 1, 10, 10))
-    assert y.grad_fn.name == "ReLU"  # the pooling ran first
+    check_twin(ours, theirs, (2, 1, 10, 10))
     x = cr.ones(1, 1, 10, 10, dtype=cr.float64, requires_grad=True, device=helpers.DEVICE)
+    swapped = ["MaxPooling2D", "ReLU", "ReLU", "MaxPooling2D"]  # from the output back
+    assert _nodes(ours(x), 4) == swapped
     seen = []
     handle = ours[1].register_forward_hook(lambda m, i, o: seen.append(o.data.shape))
-    assert ours(x).grad_fn.name == "ReLU" and seen == [(1, 3, 8, 8)]  # hooked: in its place
+    assert _nodes(ours(x), 4) == ["MaxPooling2D", "ReLU", "MaxPooling2D", "ReLU"]
+    assert seen == [(1, 3, 8, 8)]  # the hook ran in its place
     handle.remove()
-    handle = ours[4].register_forward_pre_hook(lambda m, i: seen.append(i[0].data.min()))
-    assert ours(x).grad_fn.name == "MaxPooling2D" and seen[-1] >= 0  # it saw the ReLU's output
+    handle = ours[2].register_forward_pre_hook(lambda m, i: seen.append(i[0].data.min()))
+    assert _nodes(ours(x), 4)[2:] == ["MaxPooling2D", "ReLU"] and seen[-1] >= 0
     handle.remove()
+
+
+def test_max_pool_before_relu_leaves_its_output_free_to_change_in_place():
+    """As in torch, where the pooling's output is not saved: editing the block's output in
+    place before backward works, and gives torch's gradients."""
+    ours = Sequential(Conv2d(1, 2, 3), ReLU(), MaxPool2d(2))
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+    theirs.double()
+    ours.to(cr.float64).load_state_dict(theirs.state_dict())
+    x = np.random.default_rng(1).standard_normal((2, 1, 8, 8))
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yc, yt = ours(xc), theirs(xt)
+    assert yc.grad_fn.name == "ReLU"  # the pooling ran first
+    yc.mul_(3)
+    yt.mul_(3)
+    (yc * yc).sum().backward()
+    (yt * yt).sum().backward()
+    assert_close(xc.grad, xt.grad, "float64", "grad of x")
+    assert_close(ours[0].weight.grad, theirs[0].weight.grad, "float64", "grad of the weight")
 
 
 def test_max_pool_returning_indices_stays_after_the_relu():
