@@ -66,19 +66,19 @@ def _unfused(model, x):
     return x
 
 
-@pytest.mark.parametrize("slope", [None, 0.2])
-@pytest.mark.parametrize("grad", [True, False])
-def test_fused_linear_activation_is_bit_identical_to_the_two_ops(slope, grad):
-    """Values, every gradient, and the result under no_grad (wide layers then come back in
-    Fortran order), against the layers called one by one; zeros and a NaN in the product."""
-    rng = np.random.default_rng(3)
-    act = ReLU if slope is None else (lambda: LeakyReLU(slope))
-    model = Sequential(Linear(16, 300), act(), Linear(300, 20), act(), Linear(20, 4))
-    model.to(cr.float32)
-    x = rng.standard_normal((64, 16)).astype(np.float32)
-    x[0] = 0  # products equal to the bias exactly; then a zero bias gives exact zeros
-    model[0].bias.data[:5] = 0
-    x[1, 0] = np.nan
+def _nodes(y, n):
+    """The names of the first n graph nodes back from y, along first inputs."""
+    names, fn = [], y.grad_fn
+    for _ in range(n):
+        names.append(fn.name)
+        fn = fn._fns[0]
+    return names
+
+
+def _check_same_bits_as_unfused(model, x, grad):
+    """Run ``model`` on array x as a Sequential and layer by layer (with grad: backward from a
+    fixed upstream gradient); assert equal outputs and gradients, bit for bit. Returns the
+    output array."""
     outs, grads = [], []
     for run in (model, lambda t: _unfused(model, t)):
         xt = cr.tensor(x, requires_grad=grad)
@@ -95,6 +95,23 @@ def test_fused_linear_activation_is_bit_identical_to_the_two_ops(slope, grad):
     np.testing.assert_array_equal(outs[0], outs[1])
     for a, b in zip(*grads):
         np.testing.assert_array_equal(a, b)
+    return outs[0]
+
+
+@pytest.mark.parametrize("slope", [None, 0.2])
+@pytest.mark.parametrize("grad", [True, False])
+def test_fused_linear_activation_is_bit_identical_to_the_two_ops(slope, grad):
+    """Values, every gradient, and the result under no_grad (wide layers then come back in
+    Fortran order), against the layers called one by one; zeros and a NaN in the product."""
+    rng = np.random.default_rng(3)
+    act = ReLU if slope is None else (lambda: LeakyReLU(slope))
+    model = Sequential(Linear(16, 300), act(), Linear(300, 20), act(), Linear(20, 4))
+    model.to(cr.float32)
+    x = rng.standard_normal((64, 16)).astype(np.float32)
+    x[0] = 0  # products equal to the bias exactly; then a zero bias gives exact zeros
+    model[0].bias.data[:5] = 0
+    x[1, 0] = np.nan
+    _check_same_bits_as_unfused(model, x, grad)
 
 
 def test_sequential_does_not_fuse_hooked_or_replaced_modules():
@@ -150,13 +167,8 @@ def test_sequential_chains_runs_of_layers_between_other_modules():
         torch.nn.Linear(5, 4), torch.nn.Linear(4, 2),
     )  # fmt: skip
     assert check_twin(ours, theirs, (7, 3)).grad_fn.name == "LinearReLU+Linear+Linear"
-    names = []
     x = cr.ones(7, 3, dtype=cr.float64, requires_grad=True, device=helpers.DEVICE)
-    fn = ours(x).grad_fn
-    while fn is not None:  # the first input of each node leads back through the network
-        names.append(fn.name)
-        fn = fn._fns[0] if fn._fns else None
-    assert names == [
+    assert _nodes(ours(x), 5) == [
         "LinearReLU+Linear+Linear", "LeakyReLU", "Linear", "Tanh", "LinearReLU+Linear",
     ]  # fmt: skip
     handle = ours[6].register_forward_hook(lambda m, i, o: None)
@@ -234,32 +246,8 @@ def test_max_pool_after_relu_runs_first_with_the_same_bits(pool, grad):
     model[0].bias.data[:2] = 0
     x[1, :, :3, :3] = -5  # a patch of negative pre-activations
     x[2, 0, 5, 5] = np.nan
-    outs, grads = [], []
-    for run in (model, lambda t: _unfused(model, t)):
-        xt = cr.tensor(x, requires_grad=grad)
-        for p in model.parameters():
-            p.grad = None
-        if grad:
-            y = run(xt)
-            y.backward(cr.tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape), dtype=y.dtype))
-            grads.append([xt.grad.data] + [p.grad.data for p in model.parameters()])
-        else:
-            with cr.no_grad():
-                y = run(xt)
-        outs.append(y.data)
-    assert (outs[0] == 0).any() and np.isnan(outs[0]).any()
-    np.testing.assert_array_equal(outs[0], outs[1])
-    for a, b in zip(*grads):
-        np.testing.assert_array_equal(a, b)
-
-
-def _nodes(y, n):
-    """The names of the first n graph nodes back from y, along first inputs."""
-    names, fn = [], y.grad_fn
-    for _ in range(n):
-        names.append(fn.name)
-        fn = fn._fns[0]
-    return names
+    y = _check_same_bits_as_unfused(model, x, grad)
+    assert (y == 0).any() and np.isnan(y).any()
 
 
 def test_max_pool_after_relu_matches_torch_and_swaps_only_plain_modules():
