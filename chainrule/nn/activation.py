@@ -64,7 +64,9 @@ _FUSING_ACTIVATIONS[ReLU] = lambda m: 0.0
 # tensor it overwrites, which a hook on the module before may hold, must be overwritten
 _RELUS[ReLU] = lambda m: None if m.inplace else A.relu_of_own
 _FUSING_ACTIVATIONS[LeakyReLU] = lambda m: (
-    float(m.negative_slope) if 0 < m.negative_slope <= 1 else None
+    float(m.negative_slope)
+    if isinstance(m.negative_slope, (int, float)) and 0 < m.negative_slope <= 1
+    else None
 )
 
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from operator import attrgetter, is_
 
 from ..functions import shape as _S
-from ..functions.linear import linear_chain
-from .module import Module
+from ..functions.linear import LinearChain, linear_chain
+from ..tensor import Tensor
+from .module import Module, _edits
 
 
 def _index(idx, n, who):
@@ -88,32 +90,18 @@ class Sequential(_ModuleSequence):
                 self.add_module(str(i), m)
 
     def forward(self, x):
-        run = []  # plain Linears: (Linear, the plain activation after it or None, its slope)
-        relu = None  # a plain ReLU held back: a plain max pooling right after it runs first
-        for m in self._modules.values():
-            if relu is not None:
-                held, relu = relu, None
-                if type(m) in _MAX_POOLS and _plain(m) and _MAX_POOLS[type(m)](m):
-                    x = _RELUS[type(held)](held)(m(x))
-                    continue
-                x = held(x)
-            if run and run[-1][1] is None and type(m) in _FUSING_ACTIVATIONS and _plain(m):
-                a = _FUSING_ACTIVATIONS[type(m)](m)
-                if a is not None:
-                    run[-1] = (run[-1][0], m, a)
-                    continue
-            elif type(m) in _FUSING_LINEARS and _plain(m):
-                run.append((m, None, None))
-                continue
-            if run:
-                x, run = _run_linears(run, x), []
-            if type(m) in _RELUS and _plain(m) and _RELUS[type(m)](m) is not None:
-                relu = m
-                continue
-            x = m(x)
-        if run:
-            x = _run_linears(run, x)
-        return x if relu is None else relu(x)
+        mods = tuple(self._modules.values())
+        plan = self.__dict__.get("_plan")
+        if plan is None or plan[0] != _edits[0] or plan[1] != mods:
+            plan = self.__dict__["_plan"] = (_edits[0], mods, _plan(mods))
+        for step in plan[2]:
+            x = step(x)
+        return x
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_plan", None)  # a copy makes its own plan, of its own modules
+        return state
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -253,15 +241,91 @@ def _plain(m) -> bool:
     return not m._forward_hooks and not m._forward_pre_hooks and "forward" not in m.__dict__
 
 
-def _run_linears(run, x):
-    """The layers of ``run``, [(Linear, activation module or None, its slope)], on x: as one
-    LinearChain where it applies (more than a lone Linear), else one by one."""
-    if len(run) > 1 or run[0][1] is not None:
-        y = linear_chain(x, [(lin.weight, lin.bias, a) for lin, _, a in run])
+def _plan(mods) -> list:
+    """How Sequential runs ``mods``: a list of callables, each taking the output of the one
+    before. Runs of plain Linears (and the plain activation after each) become one ``_Chain``;
+    a plain ReLU followed by a plain max pooling becomes ``_PoolThenReLU``; every other module
+    runs as itself. It depends only on the modules (their types, hooks and attributes), so
+    Sequential keeps it until one of them changes (``module._edits``)."""
+    steps = []
+    run = []  # plain Linears: (Linear, the plain activation after it or None, its slope)
+    relu = None  # a plain ReLU held back: a plain max pooling right after it runs first
+    for m in mods:
+        if relu is not None:
+            held, relu = relu, None
+            if type(m) in _MAX_POOLS and _plain(m) and _MAX_POOLS[type(m)](m):
+                steps.append(_PoolThenReLU(m, _RELUS[type(held)](held)))
+                continue
+            steps.append(held)
+        if run and run[-1][1] is None and type(m) in _FUSING_ACTIVATIONS and _plain(m):
+            a = _FUSING_ACTIVATIONS[type(m)](m)
+            if a is not None:
+                run[-1] = (run[-1][0], m, a)
+                continue
+        elif type(m) in _FUSING_LINEARS and _plain(m):
+            run.append((m, None, None))
+            continue
+        if run:
+            steps.append(_Chain(run) if len(run) > 1 or run[0][1] is not None else run[0][0])
+            run = []
+        if type(m) in _RELUS and _plain(m) and _RELUS[type(m)](m) is not None:
+            relu = m
+            continue
+        steps.append(m)
+    if run:
+        steps.append(_Chain(run) if len(run) > 1 or run[0][1] is not None else run[0][0])
+    if relu is not None:
+        steps.append(relu)
+    return steps
+
+
+_data = attrgetter("data")
+
+
+class _Chain:
+    """Linear layers, each with the plain activation after it or none, as one LinearChain op.
+    The layers run one by one where it doesn't apply: an input that isn't a 2-D float Tensor,
+    or shapes and dtypes that don't chain (the layers then raise their own errors)."""
+
+    __slots__ = ("run", "acts", "args", "tensors", "fit")
+
+    def __init__(self, run):
+        self.run = run  # [(Linear, activation module or None, its slope)]
+        self.acts = tuple(a for _, _, a in run)
+        self.args = tuple(t for lin, _, _ in run for t in (lin.weight, lin.bias))
+        self.tensors = tuple(t for t in self.args if t is not None)
+        self.fit = None  # (the tensors' arrays, in_features, dtype) when they last chained
+
+    def __call__(self, x):
+        fit = self.fit
+        if fit is not None and isinstance(x, Tensor):
+            xd = x.data
+            if (
+                xd.ndim == 2
+                and xd.shape[1] == fit[1]
+                and xd.dtype == fit[2]
+                and all(map(is_, map(_data, self.tensors), fit[0]))
+            ):
+                return LinearChain(self.acts)(x, *self.args)
+        y = linear_chain(x, [(lin.weight, lin.bias, a) for lin, _, a in self.run])
         if y is not None:
+            W = self.args[0].data
+            self.fit = (tuple(map(_data, self.tensors)), W.shape[1], W.dtype)
             return y
-    for lin, act, _ in run:
-        x = lin(x)
-        if act is not None:
-            x = act(x)
-    return x
+        for lin, act, _ in self.run:
+            x = lin(x)
+            if act is not None:
+                x = act(x)
+        return x
+
+
+class _PoolThenReLU:
+    """A plain max pooling, then the op of the plain ReLU that came before it."""
+
+    __slots__ = ("pool", "relu")
+
+    def __init__(self, pool, relu):
+        self.pool, self.relu = pool, relu
+
+    def __call__(self, x):
+        return self.relu(self.pool(x))

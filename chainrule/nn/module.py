@@ -14,6 +14,11 @@ from .parameter import Buffer, Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
+# Counts the changes to any module that can change how a container runs its children: an
+# attribute, parameter or child assigned or deleted, a hook added or removed. Sequential keeps
+# its plan of fused layers while this count stands (nn.container).
+_edits = [0]
+
 
 class _RemovableHandle:
     def __init__(self, hooks: dict, key: int):
@@ -21,6 +26,7 @@ class _RemovableHandle:
 
     def remove(self) -> None:
         self.hooks.pop(self.key, None)
+        _edits[0] += 1
 
 
 class Module:
@@ -75,16 +81,20 @@ class Module:
                     "(a Tensor or None is expected)"
                 )
             buffers[name] = value
+            object.__setattr__(self, name, value)
+            return  # a buffer's new value changes no plan (batch norm's statistics, each step)
         elif name in modules:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r}")
             modules[name] = None
         object.__setattr__(self, name, value)  # plain attribute too: fast access in forward
+        _edits[0] += 1
 
     def __delattr__(self, name):
         for k in ("_parameters", "_buffers", "_modules"):
             self.__dict__[k].pop(name, None)
         self.__dict__.pop(name, None)
+        _edits[0] += 1
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
@@ -95,6 +105,7 @@ class Module:
         if param is None:
             self._parameters[name] = None
             object.__setattr__(self, name, None)
+            _edits[0] += 1
         else:
             setattr(self, name, param)
 
@@ -112,12 +123,14 @@ class Module:
         else:
             self._non_persistent.add(name)
         object.__setattr__(self, name, tensor)
+        _edits[0] += 1
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
         object.__setattr__(self, name, module)
+        _edits[0] += 1
 
     register_module = add_module
 
@@ -143,12 +156,14 @@ class Module:
         """``hook(module, inputs, output)`` after each forward; may return a new output."""
         Module._hook_counter += 1
         self._forward_hooks[Module._hook_counter] = hook
+        _edits[0] += 1
         return _RemovableHandle(self._forward_hooks, Module._hook_counter)
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, inputs)`` before each forward; may return new inputs."""
         Module._hook_counter += 1
         self._forward_pre_hooks[Module._hook_counter] = hook
+        _edits[0] += 1
         return _RemovableHandle(self._forward_pre_hooks, Module._hook_counter)
 
     # ------------------------------------------------------------------ traversal

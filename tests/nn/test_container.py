@@ -176,6 +176,7 @@ def test_sequential_chains_runs_of_layers_between_other_modules():
     y = ours(x)
     assert y.grad_fn.name == "Linear+Linear" and y.grad_fn._fns[0].name == "ReLU"
     handle.remove()
+    assert ours(x).grad_fn.name == "LinearReLU+Linear+Linear"
 
 
 def test_sequential_chain_that_does_not_fit_gets_the_layer_error():
@@ -302,6 +303,118 @@ def test_max_pool_returning_indices_stays_after_the_relu():
     yt, idxt = theirs(torch.tensor(x))
     np.testing.assert_array_equal(idx.data, idxt.numpy())
     np.testing.assert_array_equal(y.data, yt.numpy())
+
+
+def _layer_by_layer(model, x):
+    """The reference for the plan tests: the modules called one by one, under no_grad."""
+    with cr.no_grad():
+        return _unfused(model, x).data
+
+
+def test_sequential_keeps_its_plan_until_a_module_changes():
+    """Sequential works out once which layers fuse, and keeps that plan while no module
+    changes. Every kind of change after a first call is seen on the next call: values equal
+    the layers called one by one, and the graph shows what ran."""
+    rng = np.random.default_rng(5)
+    seq = Sequential(Linear(4, 6), LeakyReLU(0.2), Linear(6, 3), ReLU())
+    x = cr.tensor(rng.standard_normal((5, 4)), dtype=cr.float32)
+    assert seq(x).grad_fn.name == "LinearLeakyReLU+LinearReLU"
+    plan = seq.__dict__["_plan"]
+    seq(x)
+    assert seq.__dict__["_plan"] is plan  # kept
+    # an activation's attribute: a slope that no longer fuses, then one that does
+    seq[1].negative_slope = 1.5
+    y = seq(x)
+    assert y.grad_fn.name == "LinearReLU" and _nodes(y, 3)[1:] == ["LeakyReLU", "Linear"]
+    np.testing.assert_array_equal(y.data, _layer_by_layer(seq, x))
+    seq[1].negative_slope = 0.1
+    np.testing.assert_array_equal(seq(x).data, _layer_by_layer(seq, x))
+    # a hook added right after a call (the layers then run as themselves), and removed
+    handle = seq[2].register_forward_pre_hook(lambda m, i: (i[0] * 2,))
+    y = seq(x)
+    assert _nodes(y, 2) == ["ReLU", "Linear"]
+    np.testing.assert_array_equal(y.data, _layer_by_layer(seq, x))
+    handle.remove()
+    assert seq(x).grad_fn.name == "LinearLeakyReLU+LinearReLU"
+    # a parameter replaced, a bias removed
+    seq[2].weight = cr.nn.Parameter(cr.tensor(rng.standard_normal((3, 6)), dtype=cr.float32))
+    seq[2].bias = None
+    y = seq(x)
+    assert y.grad_fn.name == "LinearLeakyReLU+LinearReLU"
+    np.testing.assert_array_equal(y.data, _layer_by_layer(seq, x))
+    seq[0].register_parameter("bias", None)
+    np.testing.assert_array_equal(seq(x).data, _layer_by_layer(seq, x))
+    # a weight's array replaced: by one of another width (the layer's own error), then back
+    old = seq[2].weight.data
+    seq[2].weight.data = rng.standard_normal((3, 5)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"input of shape \(5, 6\) has 6 .*shape \(3, 5\)"):
+        seq(x)
+    seq[2].weight.data = old * 2
+    np.testing.assert_array_equal(seq(x).data, _layer_by_layer(seq, x))
+    # an input of another dtype: the first layer's own error
+    x64 = cr.tensor(x.data.astype(np.float64))
+    with pytest.raises(TypeError, match="input dtype float64 and weight dtype float32 differ"):
+        seq(x64)
+    seq.to(cr.float64)  # the arrays change dtype: the chain takes float64 inputs now
+    assert seq(x64).grad_fn.name == "LinearLeakyReLU+LinearReLU"
+    np.testing.assert_array_equal(seq(x64).data, _layer_by_layer(seq, x64))
+    x32 = x64
+    # the container edited: by index, by a direct edit of its modules, by deletion
+    seq[3] = Tanh()
+    assert _nodes(seq(x32), 2) == ["Tanh", "LinearLeakyReLU+Linear"]
+    seq._modules["3"] = ReLU()
+    object.__setattr__(seq, "3", seq._modules["3"])
+    assert seq(x32).grad_fn.name == "LinearLeakyReLU+LinearReLU"
+    del seq[1]
+    assert seq(x32).grad_fn.name == "Linear+LinearReLU"
+    np.testing.assert_array_equal(seq(x32).data, _layer_by_layer(seq, x32))
+
+
+def test_sequential_does_not_fuse_a_slope_that_may_change_in_place():
+    """Only a number is read into the plan: a slope held in an array may be edited."""
+    slope = np.array(0.2)
+    seq = Sequential(Linear(2, 3), LeakyReLU(slope))
+    x = cr.tensor([[-1.0, 2.0], [3.0, -4.0]], dtype=cr.float32)
+    assert seq(x).grad_fn.name == "LeakyReLU"
+    slope[...] = 0.5
+    np.testing.assert_array_equal(seq(x).data, _layer_by_layer(seq, x))
+    z = seq[0](x).data
+    np.testing.assert_allclose(seq(x).data, np.where(z > 0, z, 0.5 * z))
+
+
+def test_sequential_plan_after_an_in_place_relu_toggles_the_pooling_swap():
+    x = cr.tensor(np.random.default_rng(6).standard_normal((2, 3, 4, 4)), dtype=cr.float32)
+    relu, pool = ReLU(), MaxPool2d(2)
+    seq = Sequential(Conv2d(3, 3, 1), relu, pool)
+    assert seq(x).grad_fn.name == "ReLU"  # the pooling ran first
+    relu.inplace = True
+    assert seq(x).grad_fn.name == "MaxPooling2D"
+    relu.inplace = False
+    pool.return_indices = True
+    y, idx = seq(x)
+    assert y.grad_fn.name == "MaxPooling2D"
+    pool.return_indices = False
+    assert seq(x).grad_fn.name == "ReLU"
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_sequential_copy_runs_its_own_layers(how):
+    """A copy made after calls (its plan is not copied) uses its own weights."""
+    import copy
+    import pickle
+
+    seq = Sequential(Linear(3, 4), ReLU(), Linear(4, 2))
+    x = cr.ones(2, 3)
+    y0 = seq(x).data.copy()
+    twin = copy.deepcopy(seq) if how == "deepcopy" else pickle.loads(pickle.dumps(seq))
+    assert "_plan" not in twin.__dict__
+    with cr.no_grad():
+        twin[2].weight.mul_(3)
+    np.testing.assert_array_equal(seq(x).data, y0)
+    y = twin(x)
+    assert y.grad_fn.name == "LinearReLU+Linear"
+    np.testing.assert_array_equal(y.data, _layer_by_layer(twin, x))
+    assert not np.array_equal(y.data, y0)
 
 
 def test_sequential_indexing_and_editing():
