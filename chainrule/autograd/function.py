@@ -14,6 +14,7 @@ derivative flows through them. Any other saved array is a constant (a mask, an i
 from __future__ import annotations
 
 import itertools
+from operator import attrgetter, itemgetter
 
 from .. import backend
 from .grad_mode import _state
@@ -32,6 +33,9 @@ def bump_version(t) -> None:
 
 
 _ONE = (True,)
+# for ops of four or more inputs, all Tensors: each gathered in one C-level pass
+_data, _requires = attrgetter("data"), attrgetter("_requires_grad")
+_grad_fn, _version, _first = attrgetter("grad_fn"), attrgetter("_version"), itemgetter(0)
 
 
 class Function:
@@ -92,7 +96,12 @@ class Function:
                 rc = tc and c._requires_grad
                 needs = (ra, rb, rc) if ra or rb or rc else None
             else:
-                if _state.enabled:  # one pass gathers what recording needs too
+                fns = versions = None
+                if all(map(isinstance, inputs, _TENSOR)):  # the usual case: C-level passes
+                    y = self.forward(*map(_data, inputs))
+                    flags = tuple(map(_requires, inputs))
+                    needs = flags if True in flags else None
+                elif _state.enabled:  # one pass gathers what recording needs too
                     datas, flags, fns, versions = [], [], [], []
                     for x in inputs:
                         if isinstance(x, Tensor):
@@ -137,7 +146,7 @@ class Function:
                     c.grad_fn if tc else None,
                 )
             else:
-                self._fns = tuple(fns)
+                self._fns = tuple(map(_grad_fn, inputs)) if fns is None else tuple(fns)
             out.grad_fn = self
             out._requires_grad = True
             out._version = inputs[0]._version if self.is_view else [0]
@@ -153,6 +162,8 @@ class Function:
                         b._version[0] if tb else 0,
                         c._version[0] if tc else 0,
                     )
+                elif versions is None:
+                    self._versions = tuple(map(_first, map(_version, inputs)))
                 else:
                     self._versions = versions
                 self._out_version = out._version
@@ -240,6 +251,8 @@ class Function:
 
 
 from ..tensor import Tensor, _wrap  # noqa: E402  (tensor.py imports the ops, which need us)
+
+_TENSOR = itertools.repeat(Tensor)  # map(isinstance, inputs, _TENSOR): whether each is a Tensor
 
 
 def _check_one_device(op: str, inputs, error: Exception) -> None:
