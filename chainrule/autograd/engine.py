@@ -111,14 +111,14 @@ def run_backward(
                 fn._freed = fn._special = True
 
         if capture is None:
-            given = set()  # one array may reach two leaves (x + y): each gets its own
+            # one array may reach two leaves (x + y): each must get its own
+            given = None if len(set(map(id, leaf_grads.values()))) == len(leaf_grads) else set()
             for t, g in leaf_grads.items():
                 if t._hooks:
                     g = _run_hooks(t._hooks, g, create_graph)
                 if t.grad is not None or isinstance(g, Tensor):
                     _accumulate(t, g, create_graph)
-                elif type(g) is _ndarray and g.base is None and id(g) not in given:
-                    given.add(id(g))
+                elif type(g) is _ndarray and g.base is None and (given is None or _first(g, given)):
                     t.grad = _wrap(g, None)  # a fresh array of its own: no copy needed
                 else:
                     t.grad = _wrap(backend.get_array_module(g).array(g, copy=True), None)
@@ -145,6 +145,14 @@ def run_backward(
         return tuple(result)
     finally:
         _state.enabled = prev
+
+
+def _first(g, given) -> bool:
+    """Whether array g is met here for the first time (recorded in the set ``given``)."""
+    if id(g) in given:
+        return False
+    given.add(id(g))
+    return True
 
 
 def _observe(fn, gy, capture, create_graph):

@@ -126,12 +126,12 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad``: drop it (default) or fill it with zeros."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
+            if set_to_none:
+                for p in group["params"]:
                     p.grad = None
-                else:
+                continue
+            for p in group["params"]:
+                if p.grad is not None:
                     if p.grad.grad_fn is not None:
                         p.grad = p.grad.detach()
                     p.grad.data[...] = 0
