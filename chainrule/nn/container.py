@@ -266,17 +266,22 @@ def _plan(mods) -> list:
             run.append((m, None, None))
             continue
         if run:
-            steps.append(_Chain(run) if len(run) > 1 or run[0][1] is not None else run[0][0])
+            steps.append(_run_step(run))
             run = []
         if type(m) in _RELUS and _plain(m) and _RELUS[type(m)](m) is not None:
             relu = m
             continue
         steps.append(m)
     if run:
-        steps.append(_Chain(run) if len(run) > 1 or run[0][1] is not None else run[0][0])
+        steps.append(_run_step(run))
     if relu is not None:
         steps.append(relu)
     return steps
+
+
+def _run_step(run):
+    """A run of Linears as one ``_Chain``, or a lone Linear without activation as itself."""
+    return _Chain(run) if len(run) > 1 or run[0][1] is not None else run[0][0]
 
 
 _data = attrgetter("data")
