@@ -33,7 +33,7 @@ def bump_version(t) -> None:
 
 
 _ONE = (True,)
-# for ops of four or more inputs, all Tensors: each gathered in one C-level pass
+# for ops of four or more inputs, all Tensors: each attribute gathered in one C-level pass
 _data, _requires = attrgetter("data"), attrgetter("_requires_grad")
 _grad_fn, _version, _first = attrgetter("grad_fn"), attrgetter("_version"), itemgetter(0)
 
@@ -96,29 +96,14 @@ class Function:
                 rc = tc and c._requires_grad
                 needs = (ra, rb, rc) if ra or rb or rc else None
             else:
-                fns = versions = None
-                if all(map(isinstance, inputs, _TENSOR)):  # the usual case: C-level passes
+                whole = all(map(isinstance, inputs, _TENSOR))  # the usual case: C-level passes
+                if whole:
                     y = self.forward(*map(_data, inputs))
                     flags = tuple(map(_requires, inputs))
-                    needs = flags if True in flags else None
-                elif _state.enabled:  # one pass gathers what recording needs too
-                    datas, flags, fns, versions = [], [], [], []
-                    for x in inputs:
-                        if isinstance(x, Tensor):
-                            datas.append(x.data)
-                            flags.append(x._requires_grad)
-                            fns.append(x.grad_fn)
-                            versions.append(x._version[0])
-                        else:
-                            datas.append(x)
-                            flags.append(False)
-                            fns.append(None)
-                            versions.append(0)
-                    y = self.forward(*datas)
-                    needs = tuple(flags) if True in flags else None
-                else:  # nothing will be recorded: the arrays alone
+                else:  # constants among them (a missing bias)
                     y = self.forward(*[x.data if isinstance(x, Tensor) else x for x in inputs])
-                    needs = None
+                    flags = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
+                needs = flags if True in flags else None
         except (TypeError, ValueError) as e:  # NumPy and CuPy arrays don't mix: say so
             _check_one_device(self.name, inputs, e)
             raise
@@ -146,7 +131,11 @@ class Function:
                     c.grad_fn if tc else None,
                 )
             else:
-                self._fns = tuple(map(_grad_fn, inputs)) if fns is None else tuple(fns)
+                self._fns = (
+                    tuple(map(_grad_fn, inputs))
+                    if whole
+                    else tuple([x.grad_fn if isinstance(x, Tensor) else None for x in inputs])
+                )
             out.grad_fn = self
             out._requires_grad = True
             out._version = inputs[0]._version if self.is_view else [0]
@@ -162,10 +151,10 @@ class Function:
                         b._version[0] if tb else 0,
                         c._version[0] if tc else 0,
                     )
-                elif versions is None:
+                elif whole:
                     self._versions = tuple(map(_first, map(_version, inputs)))
                 else:
-                    self._versions = versions
+                    self._versions = [x._version[0] if isinstance(x, Tensor) else 0 for x in inputs]
                 self._out_version = out._version
                 self._out_id = id(y)
             return out
