@@ -181,6 +181,35 @@ def matmul(a, b, single_thread: bool = False, out=None, any_order: bool = False)
     return (numpy if type(a) is numpy.ndarray else get_array_module(a)).matmul(a, b, out=out)
 
 
+def products(a, widest: int, narrowest: int):
+    """The product function for a run of 2-D products over the rows of ``a`` (m, ·), none of
+    them more than m·``widest`` multiply-adds and none with an inner dimension below
+    ``narrowest`` or m: a Linear chain's products, forward and backward.
+
+    When ``a`` is a NumPy array and every one of them falls under the one-thread threshold, the
+    thread count is set once, here, and NumPy's own ``matmul`` is returned (an outer-product
+    form where an inner dimension is 1, as ``matmul`` below computes those): the same products,
+    without choosing threads product by product. Otherwise None: the caller then uses
+    ``matmul``, which chooses for each. A caller that comes back to the run later (a backward)
+    calls ``use_one_blas_thread`` first: another op may have changed the count meanwhile.
+    """
+    if type(a) is not numpy.ndarray or _blas._set is None:
+        return None
+    m = a.shape[0]
+    if m * widest >= _blas.threshold:
+        return None
+    if _blas.current != 1:
+        _blas.use(False)
+    return numpy.matmul if narrowest > 1 and m > 1 else _outer_or_matmul
+
+
+def _outer_or_matmul(a, b):
+    """``a @ b`` for 2-D NumPy arrays, as an outer product where the inner dimension is 1."""
+    if a.shape[1] == 1:
+        return numpy.multiply(a, b, order="C")
+    return a @ b
+
+
 def get_num_threads() -> int:
     """The threads chainrule computes with: OpenBLAS's count for large matrix products and
     vector updates. Starts at OpenBLAS's own setting (``OPENBLAS_NUM_THREADS``, else the

@@ -16,11 +16,25 @@ sys.path.insert(0, os.path.dirname(__file__))
 torch.set_num_threads(1)
 
 
-# ---------------------------------------------------------------- devices
-import fakecupy  # noqa: E402
 import pytest  # noqa: E402
 
 from chainrule import backend  # noqa: E402
+
+
+# ---------------------------------------------------------------- BLAS threads
+@pytest.fixture
+def threads():
+    """Restore chainrule's and OpenBLAS's thread counts after a test that changes them."""
+    before = backend._threads[0], backend._blas.most, backend._blas.current
+    yield
+    backend._threads[0], backend._blas.most = before[0], before[1]
+    if backend._blas._set is not None:
+        backend._blas._set(before[2])
+        backend._blas.current = before[2]
+
+
+# ---------------------------------------------------------------- devices
+import fakecupy  # noqa: E402
 
 REAL_GPU = backend.cupy is not None and backend.cuda_available()
 """Whether this machine has CuPy and a GPU. Without one, "cuda" tests run on ``fakecupy``, a

@@ -124,17 +124,6 @@ def test_keep_freed_memory_can_be_disabled(monkeypatch):
     backend._keep_freed_memory()  # a no-op, and must not raise
 
 
-@pytest.fixture
-def threads():
-    """Restore chainrule's and OpenBLAS's thread counts after a test that changes them."""
-    before = backend._threads[0], backend._blas.most, backend._blas.current
-    yield
-    backend._threads[0], backend._blas.most = before[0], before[1]
-    if backend._blas._set is not None:
-        backend._blas._set(before[2])
-        backend._blas.current = before[2]
-
-
 def test_set_num_threads_round_trips_and_rejects_bad_counts(threads):
     cr.set_num_threads(3)
     assert cr.get_num_threads() == 3
@@ -304,3 +293,37 @@ def test_gpu_generator_is_seeded_by_manual_seed(gpu):
     assert a.dtype == np.float32 and a.shape == (3, 4)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize(
+    "rows, widest, narrowest, expected",
+    [
+        (64, 128 * 64, 10, "matmul"),
+        (1, 128 * 64, 10, "outer"),
+        (64, 128 * 64, 1, "outer"),
+        (128, 784 * 512, 10, None),
+    ],
+)
+def test_products_chooses_the_threads_once_for_a_run_of_small_products(
+    rows, widest, narrowest, expected
+):
+    """NumPy's matmul on one thread when every product is small, the outer-product form where
+    an inner dimension may be 1, None (choose per product) when one is large or without
+    OpenBLAS's thread control; the outer form computes what matmul does, bit for bit."""
+    blas = backend._blas
+    a = np.ones((rows, 8), np.float32)
+    got = backend.products(a, widest, narrowest)
+    if blas._set is None:
+        assert got is None
+        return
+    if expected is None:
+        assert got is None
+        return
+    assert int(blas._get()) == 1
+    assert (got is np.matmul) == (expected == "matmul")
+    rng = np.random.default_rng(2)
+    for shapes in [((5, 1), (1, 7)), ((5, 3), (3, 7)), ((1, 4), (4, 2))]:
+        p, q = (rng.standard_normal(s).astype(np.float32) for s in shapes)
+        np.testing.assert_array_equal(got(p, q), np.matmul(p, q))
+        assert got(p, q).flags.c_contiguous
+    assert backend.products(np.ones((4, 4), np.float64).tolist(), 1, 1) is None

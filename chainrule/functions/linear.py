@@ -82,8 +82,9 @@ class LinearChain(Function):
     differentiates the same layers composed of their own ops.
     """
 
-    def __init__(self, acts: tuple):
+    def __init__(self, acts: tuple, sizes: tuple):
         self.acts = acts
+        self.sizes = sizes  # (the largest out·in, the smallest out or in) of the layers
 
     @property
     def name(self) -> str:  # one layer: LinearReLU; more: LinearReLU+LinearReLU+Linear
@@ -93,10 +94,18 @@ class LinearChain(Function):
 
     def forward(self, x, *Wb):
         xp = backend.get_array_module(x)
+        # NumPy's matmul, with the BLAS threads chosen once for all the products (forward and
+        # backward), when they are all small; else None: each layer's product chooses
+        self.mm = mm = backend.products(x, *self.sizes)
         hs = [x]  # the input and each layer's output
         h = x
         for k, a in enumerate(self.acts):
-            h = _affine(h, Wb[2 * k], Wb[2 * k + 1])
+            if mm is None:
+                h = _affine(h, Wb[2 * k], Wb[2 * k + 1])
+            else:
+                h = mm(h, Wb[2 * k].T)
+                if Wb[2 * k + 1] is not None:
+                    h += Wb[2 * k + 1]  # a fresh array: adding in place saves one allocation
             if a:  # max(z, slope·z) is leaky_relu for 0 < slope ≤ 1
                 xp.maximum(h, h * a, out=h)
             elif a is not None:
@@ -112,7 +121,11 @@ class LinearChain(Function):
             return self._composed_backward(gy)
         saved, acts, needs = self.saved, self.acts, self.needs_input_grad
         hs = saved[-1]
-        mm = backend.matmul
+        mm = self.mm
+        if mm is None:
+            mm = backend.matmul
+        else:  # the products are all small (see forward); another op may have changed threads
+            backend.use_one_blas_thread()
         grads = [None] * len(needs)
         own = False  # whether gy is an array of our own, to scale in place
         for k in range(len(acts) - 1, -1, -1):
@@ -166,7 +179,13 @@ def linear_chain(x, layers):
         n = Wd.shape[0]
         args += (W, b)
         acts.append(a)
-    return LinearChain(tuple(acts))(*args)
+    return LinearChain(tuple(acts), chain_sizes(args[1::2]))(*args)
+
+
+def chain_sizes(weights) -> tuple:
+    """(the largest out·in, the smallest out or in) over a chain's weight Tensors (out, in)."""
+    shapes = [W.data.shape for W in weights]
+    return max(o * i for o, i in shapes), min(min(s) for s in shapes)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

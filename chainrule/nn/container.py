@@ -7,7 +7,7 @@ from collections import OrderedDict
 from operator import attrgetter, is_
 
 from ..functions import shape as _S
-from ..functions.linear import LinearChain, linear_chain
+from ..functions.linear import LinearChain, chain_sizes, linear_chain
 from ..tensor import Tensor
 from .module import Module, _edits
 
@@ -299,7 +299,7 @@ class _Chain:
         self.acts = tuple(a for _, _, a in run)
         self.args = tuple(t for lin, _, _ in run for t in (lin.weight, lin.bias))
         self.tensors = tuple(t for t in self.args if t is not None)
-        self.fit = None  # (the tensors' arrays, in_features, dtype) when they last chained
+        self.fit = None  # (the tensors' arrays, in_features, dtype, chain_sizes) when they chained
 
     def __call__(self, x):
         fit = self.fit
@@ -311,11 +311,12 @@ class _Chain:
                 and xd.dtype == fit[2]
                 and all(map(is_, map(_data, self.tensors), fit[0]))
             ):
-                return LinearChain(self.acts)(x, *self.args)
+                return LinearChain(self.acts, fit[3])(x, *self.args)
         y = linear_chain(x, [(lin.weight, lin.bias, a) for lin, _, a in self.run])
         if y is not None:
             W = self.args[0].data
-            self.fit = (tuple(map(_data, self.tensors)), W.shape[1], W.dtype)
+            sizes = chain_sizes(self.args[0::2])
+            self.fit = (tuple(map(_data, self.tensors)), W.shape[1], W.dtype, sizes)
             return y
         for lin, act, _ in self.run:
             x = lin(x)

@@ -244,3 +244,72 @@ def test_linear_chain_declines_what_it_does_not_cover():
     assert linear_chain(cr.ones(4, 3), [(W, b, 0.0), (W64, None, None)]) is None
     assert linear_chain(cr.ones(4, 3), [(W, b, 0.0)]).shape == (4, 2)
     assert linear_chain(cr.ones(4, 3), [(W, b, 0.0), (cr.ones(5, 2), None, None)]).shape == (4, 5)
+
+
+def _layers_one_by_one(x, params):
+    h = x
+    for k, (W, b) in enumerate(params):
+        h = linear(h, W, b)
+        if k < len(params) - 1:
+            h = cr.relu(h)
+    return h
+
+
+@pytest.mark.parametrize(
+    "batch, sizes",
+    [
+        (6, [4, 7, 3]),
+        (1, [4, 6, 3]),
+        (5, [1, 6, 1]),
+        (7, [6, 1, 4]),
+        (0, [3, 2]),
+        (128, [784, 96, 10]),
+    ],
+)
+def test_linear_chain_products_are_the_layers_bit_for_bit(batch, sizes):
+    """Whichever products the chain runs (NumPy's matmul with the threads chosen once when all
+    are small, the outer-product form where an inner dimension is 1, or a choice per product
+    for large layers), its values and gradients are those of the layers one by one, exactly."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    arrays = [
+        (rng.standard_normal((o, i)).astype(np.float32), rng.standard_normal(o).astype(np.float32))
+        for i, o in zip(sizes, sizes[1:])
+    ]
+    results = []
+    for fused in (True, False):
+        xt = cr.tensor(x, requires_grad=True)
+        params = [
+            (cr.tensor(W, requires_grad=True), cr.tensor(b, requires_grad=True)) for W, b in arrays
+        ]
+        if fused:
+            acts = [0.0] * (len(params) - 1) + [None]
+            y = linear_chain(xt, [(W, b, a) for (W, b), a in zip(params, acts)])
+            assert y.grad_fn.name.count("Linear") == len(params)
+        else:
+            y = _layers_one_by_one(xt, params)
+        (
+            y * cr.tensor(np.linspace(-1, 1, y.data.size, dtype=np.float32).reshape(y.shape))
+        ).sum().backward()
+        results.append([y.data, xt.grad.data] + [t.grad.data for p in params for t in p])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_linear_chain_of_small_products_runs_its_backward_on_one_blas_thread(threads):
+    """Small products run on one BLAS thread: the chain chooses once, in its forward, and
+    again at its backward, since another op may have taken every thread in between."""
+    blas = cr.backend._blas
+    if blas._set is None:
+        pytest.skip("needs OpenBLAS's thread control")
+    cr.set_num_threads(2)
+    x = cr.ones(64, 64, requires_grad=True)
+    W1, W2 = cr.ones(128, 64, requires_grad=True), cr.ones(10, 128, requires_grad=True)
+    y = linear_chain(x, [(W1, None, 0.0), (W2, None, None)])
+    assert int(blas._get()) == 1
+    cr.backend.use_all_blas_threads()
+    y.sum().backward()
+    assert int(blas._get()) == 1
+    big = cr.ones(128, 784)
+    linear_chain(big, [(cr.ones(512, 784), None, 0.0)])
+    assert int(blas._get()) == 2  # a large product takes every thread
