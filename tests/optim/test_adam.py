@@ -1,3 +1,4 @@
+import copy
 import itertools
 
 import numpy as np
@@ -186,6 +187,54 @@ def test_adam_small_parameters_together_follow_a_dtype_change():
     for a, b in zip(together, alone):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_adam_small_parameters_honour_a_step_count_edited_in_place():
+    """A count edited in place makes the small parameters step one by one, each with its own
+    count, as torch does."""
+    prob = Problem(shapes=MIXED, steps=8)
+    ours, theirs = prob.cr_params(), prob.torch_params()
+    opt, ref = Adam(ours, lr=0.05), torch.optim.Adam(theirs, lr=0.05)
+    for k in range(8):
+        prob.set_grads(ours, k, "cr")
+        prob.set_grads(theirs, k, "torch")
+        if k == 4:
+            opt.state[ours[3]]["step"].data[...] = 10
+            ref.state[theirs[3]]["step"].fill_(10)
+        opt.step()
+        ref.step()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-12, atol=1e-12)
+    steps = [float(opt.state[p]["step"].data) for p in ours]
+    assert steps == [float(ref.state[p]["step"]) for p in theirs] == [8, 8, 8, 14, 8, 8]
+
+
+def test_adam_small_parameters_take_the_state_they_are_given_loaded_or_replaced():
+    """load_state_dict into the same optimizer mid-run (a rewind to an earlier checkpoint),
+    or a moment replaced in the state: the joint step must take the state it is given, not
+    the flat arrays it kept."""
+    prob = Problem(shapes=MIXED, steps=9)
+    ours, theirs = prob.cr_params(), prob.torch_params()
+    opt, ref = Adam(ours, lr=0.05), torch.optim.Adam(theirs, lr=0.05)
+    for k in range(9):
+        if k == 3:
+            saved = copy.deepcopy(opt.state_dict()), copy.deepcopy(ref.state_dict())
+        if k == 6:
+            opt.load_state_dict(saved[0])
+            ref.load_state_dict(saved[1])
+        if k == 7:
+            opt.state[ours[0]]["exp_avg"] = cr.zeros(*MIXED[0], dtype=cr.float64)
+            ref.state[theirs[0]]["exp_avg"] = torch.zeros(MIXED[0], dtype=torch.float64)
+        prob.set_grads(ours, k, "cr")
+        prob.set_grads(theirs, k, "torch")
+        opt.step()
+        ref.step()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-12, atol=1e-12)
+        st, rst = opt.state[a], ref.state[b]
+        assert float(st["step"].data) == float(rst["step"]) == 6
+        for key in ("exp_avg", "exp_avg_sq"):
+            np.testing.assert_allclose(st[key].data, rst[key].numpy(), rtol=1e-12, atol=1e-15)
 
 
 def test_adam_small_parameters_state_dict_round_trip_and_skipped_steps():
