@@ -66,12 +66,21 @@ class Mean(Function):
             for a in self.axes:
                 n *= x.shape[a]
         self.n = n
+        if type(x) is backend.ndarray and x.dtype in _MEAN_AS_SUM and 0 < n < _MEAN_AS_SUM[x.dtype]:
+            # NumPy's mean, bit for bit, without its Python wrapper (~5 µs a call): it divides
+            # the same sum in float64 and rounds, and a float64 quotient of two float32 values
+            # rounds to the float32 quotient (53 ≥ 2·24 + 2 bits), for any count float32 holds
+            return backend.np.add.reduce(x, axis=self.axes, keepdims=self.keepdims) / n
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
         return _expand_back(
             gy * (1.0 / self.n if self.n else float("nan")), self.in_shape, self.axes
         )
+
+
+# dtypes whose mean is sum / n bit for bit, with the counts below which n is exact in them
+_MEAN_AS_SUM = {backend.float32: 1 << 24, backend.float64: 1 << 53}
 
 
 def _float_check(x, op):

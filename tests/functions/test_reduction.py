@@ -75,6 +75,23 @@ def test_mean_of_empty_is_nan():
     check_against_torch(lambda t: t.mean(0), (0, 3), grad=False)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize(
+    "shape, dim", [((1000,), None), ((37, 129), 0), ((37, 129), 1), ((4, 5, 6), (0, 2)), ((3,), 0)]
+)
+def test_mean_gives_numpys_bits(shape, dim, dtype):
+    """Mean is NumPy's mean bit for bit (in float32 and float64 it runs as sum / n, which
+    rounds as NumPy's float64 division does), keepdim or not, for values of every scale."""
+    rng = np.random.default_rng(4)
+    for scale in (1e-3, 1.0, 3e4):
+        a = (rng.standard_normal(shape) * scale).astype(dtype)
+        for keep in (False, True):
+            got = cr.tensor(a).mean(dim, keepdim=keep).data
+            want = np.asarray(a.mean(axis=dim, keepdims=keep))
+            assert got.dtype == want.dtype and got.shape == want.shape
+            assert np.asarray(got).tobytes() == want.tobytes()
+
+
 def test_sum_of_bools_and_ints_is_int64():
     for x, f in [
         (np.array([True, False, True]), lambda t: t.sum()),
