@@ -121,11 +121,12 @@ class LinearChain(Function):
             return self._composed_backward(gy)
         saved, acts, needs = self.saved, self.acts, self.needs_input_grad
         hs = saved[-1]
-        mm = self.mm
+        mm, row_sum = self.mm, _row_sum
         if mm is None:
             mm = backend.matmul
         else:  # the products are all small (see forward); another op may have changed threads
             backend.use_one_blas_thread()
+            row_sum = backend.np.add.reduce  # NumPy's sum itself, without its Python wrapper
         grads = [None] * len(needs)
         own = False  # whether gy is an array of our own, to scale in place
         for k in range(len(acts) - 1, -1, -1):
@@ -139,7 +140,7 @@ class LinearChain(Function):
             if needs[2 * k + 1]:
                 grads[2 * k + 1] = mm(gy.T, hs[k])
             if needs[2 * k + 2]:
-                grads[2 * k + 2] = gy.sum(axis=0)
+                grads[2 * k + 2] = row_sum(gy, 0)
             if k or needs[0]:
                 gy, own = mm(gy, saved[2 * k + 1]), True
         if needs[0]:
@@ -180,6 +181,10 @@ def linear_chain(x, layers):
         args += (W, b)
         acts.append(a)
     return LinearChain(tuple(acts), chain_sizes(args[1::2]))(*args)
+
+
+def _row_sum(a, axis):
+    return a.sum(axis=axis)
 
 
 def chain_sizes(weights) -> tuple:
