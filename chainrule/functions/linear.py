@@ -99,13 +99,13 @@ class LinearChain(Function):
         self.mm = mm = backend.products(x, *self.sizes)
         hs = [x]  # the input and each layer's output
         h = x
-        for k, a in enumerate(self.acts):
+        for a, W, b in zip(self.acts, Wb[0::2], Wb[1::2]):
             if mm is None:
-                h = _affine(h, Wb[2 * k], Wb[2 * k + 1])
+                h = _affine(h, W, b)
             else:
-                h = mm(h, Wb[2 * k].T)
-                if Wb[2 * k + 1] is not None:
-                    h += Wb[2 * k + 1]  # a fresh array: adding in place saves one allocation
+                h = mm(h, W.T)
+                if b is not None:
+                    h += b  # a fresh array: adding in place saves one allocation
             if a:  # max(z, slope·z) is leaky_relu for 0 < slope ≤ 1
                 xp.maximum(h, h * a, out=h)
             elif a is not None:
