@@ -161,10 +161,10 @@ class LinearChain(Function):
 
 def linear_chain(x, layers):
     """``LinearChain`` on a Tensor x and ``layers``, [(W, b or None, act)] with act None, 0.0
-    (ReLU) or a LeakyReLU slope in (0, 1]; or None where it does not apply (x not a 2-D float
-    Tensor, a W or b not a Tensor, or a shape or dtype that does not chain): the caller then
-    runs the layers one by one, which raise their own errors."""
-    if not isinstance(x, Tensor):
+    (ReLU) or a LeakyReLU slope in (0, 1]; or None where it does not apply (no layers, x not a
+    2-D float Tensor, a W or b not a Tensor, or a shape or dtype that does not chain): the
+    caller then runs the layers one by one, which raise their own errors."""
+    if not isinstance(x, Tensor) or not layers:
         return None
     xd = x.data
     if xd.ndim != 2 or xd.dtype.kind != "f":

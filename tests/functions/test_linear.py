@@ -238,6 +238,7 @@ def test_linear_chain_declines_what_it_does_not_cover():
     assert linear_chain(cr.ones(4, 3, dtype=cr.int64), [(Wi, None, 0.0)]) is None
     assert linear_chain(np.ones((4, 3), np.float32), [(W, b, 0.0)]) is None
     assert linear_chain(cr.ones(4, 3), [(W.data, b, 0.0)]) is None
+    assert linear_chain(cr.ones(4, 3), []) is None
     assert linear_chain(cr.ones(4, 3), [(W, b.data, 0.0)]) is None
     assert linear_chain(cr.ones(4, 3), [(W, b, 0.0), (W, b, 0.0)]) is None  # 2 ≠ 3 features
     W64 = cr.ones(3, 2, dtype=cr.float64)
