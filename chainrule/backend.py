@@ -182,16 +182,16 @@ def matmul(a, b, single_thread: bool = False, out=None, any_order: bool = False)
 
 
 def products(a, widest: int, narrowest: int):
-    """The product function for a run of 2-D products over the rows of ``a`` (m, ·), none of
-    them more than m·``widest`` multiply-adds and none with an inner dimension below
-    ``narrowest`` or m: a Linear chain's products, forward and backward.
+    """The product function for a Linear chain over the m rows of ``a``: its forward and
+    backward products, none of more than m·``widest`` multiply-adds, whose inner dimensions
+    are m or layer widths, the smallest width being ``narrowest``.
 
-    When ``a`` is a NumPy array and every one of them falls under the one-thread threshold, the
-    thread count is set once, here, and NumPy's own ``matmul`` is returned (an outer-product
-    form where an inner dimension is 1, as ``matmul`` below computes those): the same products,
-    without choosing threads product by product. Otherwise None: the caller then uses
-    ``matmul``, which chooses for each. A caller that comes back to the run later (a backward)
-    calls ``use_one_blas_thread`` first: another op may have changed the count meanwhile.
+    If ``a`` is a NumPy array and m·``widest`` is under the one-thread threshold, OpenBLAS is
+    set to one thread here, once, and NumPy's own ``matmul`` is returned (or, where m or
+    ``narrowest`` is 1, a matmul that computes an inner dimension of 1 as an outer product, as
+    ``matmul`` below does). Otherwise None: the caller uses ``matmul``, which chooses threads
+    product by product. A caller coming back later (a backward) calls ``use_one_blas_thread``
+    first, since another op may have changed the count in between.
     """
     if type(a) is not numpy.ndarray or _blas._set is None:
         return None
