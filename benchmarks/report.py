@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime
 import sys
 
-LIB_ORDER = ("chainrule", "chainrule-fit", "torch", "numpy", "mygrad", "autograd")
+NO_ONEDNN = "torch-no-onednn"  # torch's LSTM with oneDNN's fused RNN kernels disabled
+LIB_ORDER = ("chainrule", "chainrule-fit", "torch", NO_ONEDNN, "numpy", "mygrad", "autograd")
 PEERS = ("mygrad", "autograd")
 HAND = "numpy"  # hand.py: the step in plain NumPy, the ceiling (not a peer)
-LABELS = {HAND: "hand NumPy"}
+LABELS = {HAND: "hand NumPy", NO_ONEDNN: "torch, oneDNN off"}
 
 
 def _ratio(res, a, b):
@@ -88,7 +89,8 @@ def workload_table(w, res, info) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in LIB_ORDER:
-        if name == "chainrule-fit" and not any(name in res.get(k, {}) for k in ("first", "na")):
+        extra = name in ("chainrule-fit", NO_ONEDNN)  # rows only where they were asked for
+        if extra and not any(name in res.get(k, {}) for k in ("first", "na")):
             continue
         label = LABELS.get(name, name)
         if name in res.get("libs", {}):
@@ -260,6 +262,19 @@ def repeats(runs: list[dict]) -> list[str]:
             f"| CNN training peak RSS | {', '.join(f'{r:.2f}' for r in mems)} | {m:.2f} "
             f"| {min(mems):.2f}–{max(mems):.2f} | 1.2 | {'yes' if m <= 1.2 else '**no**'} | | |"
         )
+    lines.append("")
+    for key in keys:
+        rs = [
+            m["chainrule"] / m[NO_ONEDNN]
+            for m in (run["workloads"].get(key, {}).get("median", {}) for run in runs)
+            if "chainrule" in m and NO_ONEDNN in m
+        ]
+        if rs:
+            lines.append(
+                f"{key}: chainrule / (torch, oneDNN off) in each run "
+                f"{', '.join(f'{r:.2f}' for r in rs)}, median {_median(rs):.2f}: the same torch "
+                "step without oneDNN's fused RNN kernels."
+            )
     return lines + [""]
 
 

@@ -121,12 +121,20 @@ def build(no_mnist: bool, quick: bool, fit: bool = False) -> list[W.Workload]:
         w.factories = {n: W.rnn_factory(n, kind, wts, xr, yr) for n in ("chainrule", "torch")}
         if kind == "lstm":
             w.factories["numpy"] = hand.lstm(wts, xr, yr)
+            w.factories[report.NO_ONEDNN] = W.without_onednn(w.factories["torch"])
         if P:
             w.factories |= {
                 "mygrad": P.mygrad_rnn(kind, wts, xr, yr),
                 "autograd": P.autograd_rnn(kind, wts, xr, yr),
             }
         w.note = "Peers: a Python loop over the time steps (MyGrad's own gru needs numba)."
+        if kind == "lstm":
+            w.note += (
+                " torch's nn.LSTM runs oneDNN's fused RNN kernels here (one compiled call for"
+                " the whole sequence each way: `aten::mkldnn_rnn_layer` and its backward);"
+                " 'torch, oneDNN off' is the same torch step with oneDNN disabled, ATen's cell"
+                " one time step at a time, as chainrule and the hand step run."
+            )
         ws.append(w)
 
     real, z = W.gan_data()

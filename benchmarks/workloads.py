@@ -12,6 +12,7 @@ and copied into every library's parameters. The pure-NumPy peers live in ``peers
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -235,6 +236,25 @@ def rnn_factory(name, kind, weights, x, y, lr=0.05):
         return step
 
     return factory
+
+
+def without_onednn(factory):
+    """A torch step factory whose steps run with oneDNN (mkldnn) disabled. torch's nn.LSTM on
+    the CPU runs oneDNN's fused RNN kernels (``aten::mkldnn_rnn_layer`` and its backward: the
+    whole sequence in one call each way); without it, it runs ATen's cell step by step."""
+
+    def make():
+        step = factory()
+
+        def off():
+            with warnings.catch_warnings():  # set_flags warns about TF32 on Intel GPUs
+                warnings.simplefilter("ignore", UserWarning)
+                with torch.backends.mkldnn.flags(enabled=False):
+                    return step()
+
+        return off
+
+    return make
 
 
 # ---------------------------------------------------------------- GAN (models/gan.py defaults)

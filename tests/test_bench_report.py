@@ -106,3 +106,21 @@ def test_repeat_runs_fresh_processes_and_reports_each_runs_ratio(tmp_path):
     # the rest of the file is the last run's: its summary shows the last ratio
     assert re.search(rf"^\| op \| {row.group(2)} \|", text.split("## Summary")[1], re.M), text
     assert "--repeat 2" in text.split("\n")[2]  # the command as given, not a child's
+
+
+def test_repeats_give_chainrule_over_torch_without_onednn_where_that_ran():
+    nodnn = report.NO_ONEDNN
+    runs = [
+        {"workloads": {"lstm": _run(1.2, chainrule=9.0, torch=6.0, **{nodnn: 20.0})}},
+        {"workloads": {"lstm": _run(1.2, chainrule=8.0, torch=6.0, **{nodnn: 25.0})}},
+        {"workloads": {"lstm": _run(1.2, chainrule=9.0, torch=6.0)}},
+    ]
+    lines = report.repeats(runs)
+    (row,) = [r for r in lines if r.startswith("| lstm ")]
+    assert row.startswith("| lstm | 1.50, 1.33, 1.50 | 1.50 |")  # torch itself, as before
+    (line,) = [r for r in lines if "oneDNN off" in r]
+    assert line.startswith("lstm: chainrule / (torch, oneDNN off) in each run 0.45, 0.32, median")
+    assert "median 0.39:" in line  # the median of 0.45 and 0.32
+    runs[0]["workloads"]["lstm"]["median"].pop(nodnn)
+    runs[1]["workloads"]["lstm"]["median"].pop(nodnn)
+    assert not [r for r in report.repeats(runs) if "oneDNN off" in r]
