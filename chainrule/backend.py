@@ -334,6 +334,14 @@ def is_floating(dtype) -> bool:
     return numpy.issubdtype(dtype, numpy.floating)
 
 
+def number(v):
+    """A NumPy scalar (``numpy.float64(0.1)``, ``numpy.int32(3)``, ...) as the Python number it
+    holds; anything else as it is. torch takes NumPy scalars as the numbers they hold, while
+    NumPy 2 keeps their dtype: a ``numpy.float64`` against a float32 array would make the
+    result float64 (``numpy.float64`` is even a ``float``, so ``isinstance`` lets it through)."""
+    return v.item() if isinstance(v, numpy.generic) else v
+
+
 def as_dtype(dtype):
     """A user dtype (``cr.float32``, ``"float64"``, ``np.int64``, ``float``) as numpy's."""
     if dtype is None:

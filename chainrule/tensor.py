@@ -591,7 +591,7 @@ class Tensor:
             )
 
     def _inplace(self, name, ufunc, op, other):
-        od = other.data if isinstance(other, Tensor) else other
+        od = other.data if isinstance(other, Tensor) else backend.number(other)
         if not (
             is_grad_enabled()
             and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))

@@ -12,7 +12,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _normalize_dim, as_tensor
-from .arithmetic import _d, _erf, _erf_array, _exp, _float_array, _where
+from .arithmetic import _d, _erf, _erf_array, _exp, _float_array, _where, number_arg
 
 
 class Tanh(Function):
@@ -238,12 +238,13 @@ def relu_of_own(x):
 
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, negative_slope·x otherwise."""
-    return LeakyReLU(negative_slope)(as_tensor(x))
+    slope = number_arg(negative_slope, "leaky_relu", "negative_slope")
+    return LeakyReLU(slope)(as_tensor(x))
 
 
 def elu(x, alpha=1.0):
     """x for x > 0, α(eˣ − 1) otherwise."""
-    return ELU(alpha)(as_tensor(x))
+    return ELU(number_arg(alpha, "elu", "alpha"))(as_tensor(x))
 
 
 def gelu(x, approximate="none"):
@@ -255,6 +256,8 @@ def gelu(x, approximate="none"):
 
 def softplus(x, beta=1.0, threshold=20.0):
     """ln(1 + e^(βx))/β, reverting to x where βx > threshold (torch's defaults)."""
+    beta = number_arg(beta, "softplus", "beta")
+    threshold = number_arg(threshold, "softplus", "threshold")
     return Softplus(beta, threshold)(as_tensor(x))
 
 

@@ -26,6 +26,20 @@ def _shape(x):
 
 
 # ------------------------------------------------------------------ operand handling
+def number_arg(value, op: str, name: str):
+    """An op's number option (a slope, an eps, a momentum...) as a Python number, as torch
+    reads it: a NumPy scalar as the number it holds (NumPy 2 would keep a ``numpy.float64``'s
+    dtype and turn float32 work into float64), anything that is not a real number a TypeError
+    naming the option. A 0-d NumPy array gives the number it holds now (read at every call, so
+    an array edited in place between calls is followed)."""
+    value = backend.number(value)
+    if isinstance(value, (bool, int, float)):
+        return value
+    if type(value) is backend.np.ndarray and value.ndim == 0 and value.dtype.kind in "biuf":
+        return value.item()
+    raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
+
+
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # torch's categories: bool < integer < floating
 
 
@@ -67,6 +81,8 @@ def _float_array(x):
 
 def _scalar(s, t):
     """Prepare a non-Tensor operand ``s`` for an op with Tensor ``t``: returns (s, t)."""
+    if isinstance(s, backend.np.generic):  # a NumPy scalar counts as the number it holds
+        s = s.item()
     if isinstance(s, (bool, int, float)):
         kind = t.data.dtype.kind
         if isinstance(s, float) and kind != "f":
@@ -74,8 +90,6 @@ def _scalar(s, t):
         elif kind == "b" and not isinstance(s, bool):
             t = t.to(backend.DEFAULT_INT)  # bool tensor and an int: torch's int64
         return s, t
-    if isinstance(s, backend.np.generic) and s.ndim == 0:
-        return _scalar(s.item(), t)
     if isinstance(s, complex):
         raise TypeError("complex numbers are not supported")
     return as_tensor(s), t

@@ -14,7 +14,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
 from .activation import _sigmoid, log_softmax, softmax
-from .arithmetic import _exp, _log, _where, clamp, where
+from .arithmetic import _exp, _log, _where, clamp, number_arg, where
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -77,6 +77,7 @@ def smooth_l1_loss(
 ) -> Tensor:
     """0.5 d²/β where |d| < β, else |d| − 0.5 β (d = x − y); β = 0 is the L1 loss."""
     reduction = _reduction(reduction, size_average, reduce, "smooth_l1_loss")
+    beta = number_arg(beta, "smooth_l1_loss", "beta")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     x, t = _float_pair(input, target, "smooth_l1_loss")
@@ -90,6 +91,7 @@ def smooth_l1_loss(
 def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
     """0.5 d² where |d| < δ, else δ (|d| − 0.5 δ) (d = x − y): β·smooth_l1 with β = δ."""
     reduction = _reduction(reduction, None, None, "huber_loss")
+    delta = number_arg(delta, "huber_loss", "delta")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     x, t = _float_pair(input, target, "huber_loss")
@@ -482,6 +484,7 @@ def cross_entropy(
     """
     op = "cross_entropy"
     reduction = _reduction(reduction, size_average, reduce, op)
+    label_smoothing = number_arg(label_smoothing, op, "label_smoothing")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"

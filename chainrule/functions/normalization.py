@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from ..autograd.function import Function, bump_version
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
+from .arithmetic import number_arg
 from .rows import repeats
 from .shape import sum_to
 
@@ -273,6 +274,7 @@ def batch_norm(
     """
     op = "batch_norm"
     x = _float_input(input, op)
+    momentum, eps = number_arg(momentum, op, "momentum"), number_arg(eps, op, "eps")
     if x.ndim < 2:
         raise ValueError(
             f"{op}: expected input of at least 2 dimensions (N, C, *), got shape {tuple(x.shape)}"
@@ -332,6 +334,7 @@ def layer_norm(
     γ and β have shape ``normalized_shape``."""
     op = "layer_norm"
     x = _float_input(input, op)
+    eps = number_arg(eps, op, "eps")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
@@ -356,6 +359,7 @@ def group_norm(
     groups, each standardised over its channels and spatial positions; γ, β of shape (C,)."""
     op = "group_norm"
     x = _float_input(input, op)
+    eps = number_arg(eps, op, "eps")
     if x.ndim < 2:
         raise ValueError(
             f"{op}: expected input of at least 2 dimensions (N, C, *), got shape {tuple(x.shape)}"

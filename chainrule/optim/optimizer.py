@@ -144,6 +144,7 @@ class Optimizer:
                 loss = closure()
         self._opt_called = True  # lets a scheduler tell whether step() ran before it
         for group in self.param_groups:
+            _numbers(group)
             self._update_group(group)
         return loss
 
@@ -228,6 +229,19 @@ def _copy_state_value(param: Tensor, key: str, value):
         moved = backend.to_device(value, backend.device_of(param.data))
         return Tensor(moved.astype(param.data.dtype, copy=moved is value))
     return copy.deepcopy(value)
+
+
+def _numbers(group: dict[str, Any]) -> None:
+    """NumPy scalars among a group's options (an lr taken from ``numpy.geomspace``, betas from
+    an array) become the Python numbers they hold, as torch reads them. Kept as they are, a
+    ``numpy.float64`` would make NumPy compute the float32 update in float64 and round it
+    differently."""
+    generic = backend.np.generic
+    for key, value in group.items():
+        if isinstance(value, generic):
+            group[key] = value.item()
+        elif type(value) is tuple and any(isinstance(v, generic) for v in value):
+            group[key] = tuple(map(backend.number, value))
 
 
 def check_nonnegative(opt: Optimizer, group: dict[str, Any], **names: str) -> None:

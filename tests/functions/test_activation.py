@@ -189,3 +189,33 @@ def test_gradcheck(name):
 @pytest.mark.parametrize("dim", [0, -1])
 def test_gradcheck_softmax_dims(name, dim):
     check_gradcheck(act(name, dim=dim), (3, 4), low=-3, high=3)
+
+
+@pytest.mark.parametrize(
+    "name, kw",
+    [
+        ("leaky_relu", {"negative_slope": 0.2}),
+        ("leaky_relu", {"negative_slope": 1.5}),
+        ("elu", {"alpha": 0.7}),
+        ("softplus", {"beta": 2.0, "threshold": 3.0}),
+    ],
+)
+def test_numpy_scalar_options_act_as_the_numbers_they_hold(name, kw):
+    """torch reads numpy.float64(0.2) as 0.2: float32 stays float32. NumPy 2 kept its dtype and
+    made the result float64."""
+    a = np.random.default_rng(0).uniform(-3, 3, (4, 5)).astype(np.float32)
+    npkw = {k: np.float64(v) for k, v in kw.items()}
+    x = cr.tensor(a, requires_grad=True)
+    y = act(name, **npkw)(x)
+    ref = act(name, **npkw)(torch.tensor(a))
+    assert y.dtype == cr.float32 and ref.dtype == torch.float32
+    np.testing.assert_allclose(y.detach().numpy(), ref.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(y.detach().numpy(), act(name, **kw)(cr.tensor(a)).numpy())
+    y.sum().backward()
+    assert x.grad.dtype == cr.float32
+
+
+@pytest.mark.parametrize("name, option", [("leaky_relu", "negative_slope"), ("elu", "alpha")])
+def test_an_option_that_is_not_a_number_is_named(name, option):
+    with pytest.raises(TypeError, match=rf"{name}: {option} must be a number, got str '0\.2'"):
+        act(name, **{option: "0.2"})(cr.ones(3))

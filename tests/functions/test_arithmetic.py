@@ -447,3 +447,58 @@ def test_broadcast_failure_names_op_and_shapes(name, fn):
 def test_clamp_needs_a_bound():
     with pytest.raises(ValueError, match="clamp: at least one of min and max"):
         cr.clamp(cr.ones(3))
+
+
+# ------------------------------------------------------------------ NumPy scalars as numbers
+NUMPY_SCALAR_OPS = {
+    "mul": lambda x, s: x * s,
+    "rmul": lambda x, s: s * x,
+    "radd": lambda x, s: s + x,
+    "rsub": lambda x, s: s - x,
+    "div": lambda x, s: x / s,
+    "rdiv": lambda x, s: s / x,
+    "pow": lambda x, s: x.abs() ** s,
+    "rpow": lambda x, s: s**x,
+    "add alpha": lambda x, s: lib(x).add(x, x * x, alpha=s),
+    "where": lambda x, s: lib(x).where(x > 0, x, s),
+    "masked_fill": lambda x, s: x.masked_fill(x > 0, s),
+    "add_": lambda x, s: x.clone().add_(s),
+    "mul_": lambda x, s: x.clone().mul_(s),
+    "div_": lambda x, s: x.clone().div_(s),
+}
+
+
+@pytest.mark.parametrize("scalar", [np.float64(0.3), np.float32(0.3), np.int64(3)], ids=str)
+@pytest.mark.parametrize("name", NUMPY_SCALAR_OPS)
+def test_a_numpy_scalar_operand_counts_as_the_number_it_holds(name, scalar):
+    """torch takes a NumPy scalar as a Python number: float32 work stays float32. NumPy 2 keeps
+    a numpy.float64's dtype (and it passes isinstance(·, float)), which made these float64."""
+    fn = NUMPY_SCALAR_OPS[name]
+    a = np.random.default_rng(0).uniform(-2, 2, (3, 4)).astype(np.float32)
+    ours, ref = fn(on_device(a), scalar), fn(torch.tensor(a), scalar)
+    assert str(ours.dtype) == str(ref.dtype).replace("torch.", "") == "float32"
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6, atol=1e-6)
+    # and bit for bit what the Python number gives
+    plain = fn(on_device(a), scalar.item())
+    np.testing.assert_array_equal(ours.numpy(), plain.numpy())
+
+
+def test_number_arg_reads_numpy_scalars_and_names_what_is_not_a_number():
+    from chainrule.functions.arithmetic import number_arg
+
+    got = number_arg(np.float64(0.25), "op", "eps")
+    assert type(got) is float and got == 0.25
+    assert type(number_arg(np.int32(3), "op", "k")) is int
+    assert number_arg(True, "op", "flag") is True
+    held = np.array(0.5)  # a 0-d array: the number it holds at the call
+    assert type(number_arg(held, "op", "slope")) is float and number_arg(held, "op", "s") == 0.5
+    held[...] = 0.25
+    assert number_arg(held, "op", "slope") == 0.25
+    with pytest.raises(TypeError, match="slope must be a number, got ndarray"):
+        number_arg(np.array([0.5]), "op", "slope")
+    with pytest.raises(
+        TypeError, match=r"leaky_relu: negative_slope must be a number, got str '0\.2'"
+    ):
+        number_arg("0.2", "leaky_relu", "negative_slope")
+    with pytest.raises(TypeError, match="eps must be a number, got NoneType None"):
+        number_arg(None, "layer_norm", "eps")

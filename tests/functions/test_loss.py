@@ -403,3 +403,32 @@ def test_regression_gradcheck():
 def test_invalid_reduction_raises(fn):
     with pytest.raises(ValueError, match="reduction must be one of 'none', 'mean', 'sum'"):
         fn(cr.tensor([0.5]), cr.tensor([0.5]), reduction="elementwise_mean")
+
+
+@pytest.mark.parametrize(
+    "name, kw",
+    [("smooth_l1_loss", {"beta": 0.5}), ("huber_loss", {"delta": 0.5})],
+)
+def test_numpy_scalar_options_of_regression_losses_act_as_numbers(name, kw):
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((5, 3)).astype(np.float32) for _ in range(2))
+    npkw = {k: np.float64(v) for k, v in kw.items()}
+    ours = getattr(L, name)(cr.tensor(a), cr.tensor(b), **npkw)
+    ref = getattr(F, name)(torch.tensor(a), torch.tensor(b), **npkw)
+    assert ours.dtype == cr.float32 and ref.dtype == torch.float32
+    assert_close(ours, ref, "float32")
+    plain = getattr(L, name)(cr.tensor(a), cr.tensor(b), **kw)
+    np.testing.assert_array_equal(ours.data, plain.data)
+
+
+def test_numpy_scalar_label_smoothing_acts_as_a_number():
+    rng = np.random.default_rng(0)
+    a, t = rng.standard_normal((5, C)).astype(np.float32), rng.integers(0, C, 5)
+    ours = L.cross_entropy(cr.tensor(a), cr.tensor(t), label_smoothing=np.float64(0.1))
+    ref = F.cross_entropy(torch.tensor(a), torch.tensor(t), label_smoothing=np.float64(0.1))
+    assert ours.dtype == cr.float32
+    assert_close(ours, ref, "float32")
+    plain = L.cross_entropy(cr.tensor(a), cr.tensor(t), label_smoothing=0.1)
+    np.testing.assert_array_equal(ours.data, plain.data)
+    with pytest.raises(TypeError, match="cross_entropy: label_smoothing must be a number"):
+        L.cross_entropy(cr.tensor(a), cr.tensor(t), label_smoothing="0.1")

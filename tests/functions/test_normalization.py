@@ -258,3 +258,25 @@ def test_group_norm_errors():
         group_norm(cr.tensor(np.zeros((2, 6, 3))), 4)
     with pytest.raises(ValueError, match=r"bias must have shape \(6,\), got \(2,\)"):
         group_norm(cr.tensor(np.zeros((2, 6, 3))), 3, None, cr.tensor(np.ones(2)))
+
+
+def test_numpy_scalar_eps_and_momentum_act_as_the_numbers_they_hold():
+    """numpy.float64 options, as torch reads them: the float32 result and the running statistics
+    are those of the Python numbers, bit for bit, and stay float32."""
+    a = np.random.default_rng(0).standard_normal((4, 6, 3)).astype(np.float32)
+    runs = []
+    for eps, momentum in ((1e-3, 0.3), (np.float64(1e-3), np.float64(0.3))):
+        rm, rv = cr.zeros(6), cr.ones(6)
+        out = [
+            batch_norm(cr.tensor(a), rm, rv, training=True, momentum=momentum, eps=eps),
+            layer_norm(cr.tensor(a), (6, 3), eps=eps),
+            group_norm(cr.tensor(a), 3, eps=eps),
+        ]
+        runs.append([t.data for t in out + [rm, rv]])
+    for ours, plain in zip(*runs):
+        assert ours.dtype == np.float32
+        np.testing.assert_array_equal(ours, plain)
+    ref = F.batch_norm(torch.tensor(a), None, None, training=True, eps=np.float64(1e-3))
+    assert_close(runs[1][0], ref, "float32")
+    with pytest.raises(TypeError, match="layer_norm: eps must be a number, got str"):
+        layer_norm(cr.tensor(a), (6, 3), eps="1e-3")

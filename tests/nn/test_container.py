@@ -380,6 +380,7 @@ def test_sequential_does_not_fuse_a_slope_that_may_change_in_place():
     np.testing.assert_array_equal(seq(x).data, _layer_by_layer(seq, x))
     z = seq[0](x).data
     np.testing.assert_allclose(seq(x).data, np.where(z > 0, z, 0.5 * z))
+    assert seq(x).dtype == cr.float32  # the slope is read as a number, not a float64 array
 
 
 def test_sequential_plan_after_an_in_place_relu_toggles_the_pooling_swap():

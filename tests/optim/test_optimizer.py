@@ -244,3 +244,45 @@ def test_custom_optimizer_with_required_option():
     p.grad = cr.tensor([-3.0, 5.0])
     Sign([p], lr=0.5).step()
     assert_close(p.data, np.array([1.5, 1.5], dtype="float32"), "float32")
+
+
+NUMPY_OPTIONS = [
+    (SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
+    (Adam, torch.optim.Adam, dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6)),
+    (AdamW, torch.optim.AdamW, dict(lr=0.05, weight_decay=0.1)),
+    (RMSprop, torch.optim.RMSprop, dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True)),
+    (Adagrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
+]
+
+
+def _as_numpy(options):
+    """Every number among ``options`` as a numpy.float64 (tuples element by element)."""
+    return {
+        k: tuple(map(np.float64, v)) if isinstance(v, tuple) else np.float64(v)
+        for k, v in options.items()
+    }
+
+
+@pytest.mark.parametrize("cls, torch_cls, kwargs", NUMPY_OPTIONS, ids=IDS)
+def test_numpy_scalar_options_step_float32_parameters_as_python_numbers_do(cls, torch_cls, kwargs):
+    """An lr from numpy.geomspace, betas from an array: torch reads NumPy scalars as numbers.
+    Kept as numpy.float64, NumPy computed the float32 updates in float64 (RMSprop's weights
+    moved 2e-4 away from the run with Python floats)."""
+    prob = Problem(dtype="float32", steps=12)
+    plain, ours, theirs = prob.cr_params(), prob.cr_params(), prob.torch_params()
+    opts = [cls(plain, **kwargs), cls(ours, **_as_numpy(kwargs))]
+    ref = torch_cls(theirs, **_as_numpy(kwargs))
+    for k in range(12):
+        if k == 6:  # a scheduler of the user's own writes a NumPy lr mid-run
+            for o in (*opts, ref):
+                o.param_groups[0]["lr"] = np.float64(kwargs["lr"] / 2)
+            opts[0].param_groups[0]["lr"] = kwargs["lr"] / 2
+        for ps, lib in ((plain, "cr"), (ours, "cr"), (theirs, "torch")):
+            prob.set_grads(ps, k, lib)
+        for o in (*opts, ref):
+            o.step()
+        for a, b in zip(ours, plain):
+            assert a.dtype == cr.float32
+            np.testing.assert_array_equal(a.data, b.data, err_msg=f"step {k}")
+        assert_same_params(ours, theirs, "float32", f"{cls.__name__} step {k}")
+    assert type(opts[1].param_groups[0]["lr"]) is float
