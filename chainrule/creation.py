@@ -130,6 +130,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 if all are ints."""
     if end is None:
         start, end = 0, start
+    start, end, step = map(backend.number, (start, end, step))  # numpy.int64(3) is an int
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if dtype is None:

@@ -71,7 +71,18 @@ def test_full_infers_dtype_like_torch(value):
 
 @pytest.mark.parametrize(
     "args",
-    [(5,), (2, 9), (2, 9, 3), (5, 0, -1), (0.0, 1.0, 0.25), (0, 2.5), (1, 1)],
+    [
+        (5,),
+        (2, 9),
+        (2, 9, 3),
+        (5, 0, -1),
+        (0.0, 1.0, 0.25),
+        (0, 2.5),
+        (1, 1),
+        (np.int64(5),),  # NumPy ints are ints: int64, as in torch
+        (np.int32(2), 9, np.int64(3)),
+        (0, np.float64(2.5)),
+    ],
 )
 def test_arange(args):
     _same(cr.arange(*args), torch.arange(*args))
