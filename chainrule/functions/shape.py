@@ -6,6 +6,8 @@ a reshape's gradient is reshaped, a transpose's is transposed back, an expand's 
 
 from __future__ import annotations
 
+import functools
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _normalize_dim, as_tensor
@@ -289,6 +291,12 @@ def cat(tensors, dim=0):
         raise ValueError("cat: expected a non-empty sequence of tensors")
     d = _normalize_dim(dim, tensors[0].ndim, "cat")
     _check_same(tensors, "cat", skip_dim=d)
+    dtypes = {t.data.dtype for t in tensors}
+    if len(dtypes) > 1:  # torch's promotion (int64 with float32 is float32), not NumPy's
+        from .arithmetic import _promote_types
+
+        dtype = functools.reduce(_promote_types, dtypes)
+        tensors = [t.to(dtype) for t in tensors]
     if len(tensors) == 1:
         return tensors[0].clone()
     return Cat(d)(*tensors)

@@ -197,6 +197,40 @@ def test_cat_mismatch_names_both_shapes():
         cr.cat([cr.zeros(2, 3), cr.zeros(2, 3, 1)])
 
 
+@pytest.mark.parametrize("join", ["cat", "stack"])
+@pytest.mark.parametrize(
+    "dtypes",
+    [
+        ("int64", "float32"),
+        ("float32", "float64"),
+        ("int32", "int64"),
+        ("bool", "int64"),
+        ("bool", "float32", "int32"),
+        ("float32", "float32"),
+    ],
+    ids="-".join,
+)
+def test_cat_and_stack_promote_dtypes_as_torch(join, dtypes):
+    """int64 with float32 joins as float32 (torch), not float64 (NumPy's rule); the gradient
+    reaches each floating input in its own dtype."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.integers(-3, 4, (2, 3)).astype(d) for d in dtypes]
+    ours = [on_device(a) for a in arrays]
+    for t in ours:
+        if t.dtype.kind == "f":
+            t.requires_grad_()
+    y = getattr(cr, join)(ours, 1)
+    ref = getattr(torch, join)([torch.tensor(a) for a in arrays], 1)
+    assert str(y.dtype) == str(ref.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(y.numpy() if not y.requires_grad else y.detach().numpy(), ref)
+    if y.requires_grad:
+        (y * y).sum().backward()
+        for t, a in zip(ours, arrays):
+            if t.requires_grad:
+                assert t.grad.dtype == t.dtype
+                np.testing.assert_allclose(t.grad.numpy(), 2 * a.astype(np.float64), rtol=1e-6)
+
+
 def test_stack_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"stack: .*\(2, 3\).*\(3, 2\)"):
         cr.stack([cr.zeros(2, 3), cr.zeros(3, 2)])
