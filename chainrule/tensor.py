@@ -320,6 +320,18 @@ class Tensor:
     def __rtruediv__(self, o):
         return _A.div(o, self)
 
+    def __floordiv__(self, o):
+        return _A.floor_divide(self, o)
+
+    def __rfloordiv__(self, o):
+        return _A.floor_divide(o, self)
+
+    def __mod__(self, o):
+        return _A.remainder(self, o)
+
+    def __rmod__(self, o):
+        return _A.remainder(o, self)
+
     def __pow__(self, o):
         return _A.pow(self, o)
 
@@ -438,6 +450,30 @@ class Tensor:
 
     def sign(self):
         return _A.sign(self)
+
+    def floor(self):
+        return _A.Floor()(self)
+
+    def ceil(self):
+        return _A.Ceil()(self)
+
+    def trunc(self):
+        return _A.Trunc()(self)
+
+    def round(self, decimals=0):
+        return _A.round(self, decimals)
+
+    def frac(self):
+        return _A.frac(self)
+
+    def remainder(self, other):
+        return _A.remainder(self, other)
+
+    def fmod(self, other):
+        return _A.fmod(self, other)
+
+    def floor_divide(self, other):
+        return _A.floor_divide(self, other)
 
     def tanh(self):
         return _Act.tanh(self)

@@ -351,6 +351,144 @@ class Erf(Function):
         return gy * (_exp(-(x * x)) * (2.0 / math.sqrt(math.pi)))
 
 
+# ------------------------------------------------------------------ rounding and modulo
+def _zero_grad(gy):
+    """A zero gradient shaped like gy (an array, or a constant Tensor in double backward):
+    zeros even where gy is inf or NaN, as torch's."""
+    zeros = get_array_module(_d(gy)).zeros_like(_d(gy))
+    return Tensor(zeros) if isinstance(gy, Tensor) else zeros
+
+
+class Floor(Function):
+    """⌊x⌋; gradient 0 (the step function is flat almost everywhere), as torch. Integers pass
+    through as they are."""
+
+    ufunc = "floor"
+
+    def forward(self, x):
+        if x.dtype.kind != "f":
+            return x.copy()
+        return getattr(get_array_module(x), self.ufunc)(x)
+
+    def backward(self, gy):
+        return _zero_grad(gy)
+
+
+class Ceil(Floor):
+    """⌈x⌉; gradient 0."""
+
+    ufunc = "ceil"
+
+
+class Trunc(Floor):
+    """x rounded toward 0; gradient 0."""
+
+    ufunc = "trunc"
+
+
+class Round(Floor):
+    """x rounded to ``decimals`` places, halves to even (as torch and NumPy); gradient 0."""
+
+    def __init__(self, decimals: int = 0):
+        self.decimals = decimals
+
+    def forward(self, x):
+        if x.dtype.kind != "f":
+            return x.copy()
+        return get_array_module(x).round(x, self.decimals)
+
+
+class Frac(Function):
+    """x − trunc(x), the fractional part with x's sign; gradient 1."""
+
+    def forward(self, x):
+        return x - get_array_module(x).trunc(x)
+
+    def backward(self, gy):
+        return gy
+
+
+class Remainder(Function):
+    """a mod b with the sign of b (Python's %, torch.remainder): a − ⌊a/b⌋·b.
+    ∂/∂a = 1, ∂/∂b = −⌊a/b⌋."""
+
+    ufunc, rounding = "remainder", "floor"
+
+    def forward(self, a, b):
+        _no_integer_zero_division(a, b, type(self).__name__.lower())
+        self.save_for_backward(a, b)
+        return getattr(get_array_module(a, b), self.ufunc)(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved
+        na, nb = self.needs_input_grad
+        gb = None
+        if nb:
+            ad, bd = _d(a), _d(b)
+            q = getattr(get_array_module(ad, bd), self.rounding)(ad / bd)
+            gb = sum_to(gy * -q, _shape(b))
+        return (sum_to(gy, _shape(a)) if na else None), gb
+
+
+class Fmod(Remainder):
+    """a mod b with the sign of a (C's fmod, torch.fmod): a − trunc(a/b)·b.
+    ∂/∂a = 1, ∂/∂b = −trunc(a/b)."""
+
+    ufunc, rounding = "fmod", "trunc"
+
+
+class FloorDivide(Function):
+    """⌊a/b⌋ (torch.floor_divide, Python's //). Like torch, it has no derivative: a backward
+    through it raises."""
+
+    def forward(self, a, b):
+        _no_integer_zero_division(a, b, "floor_divide")
+        return get_array_module(a, b).floor_divide(a, b)
+
+    def backward(self, gy):
+        raise RuntimeError("derivative for floor_divide is not implemented")
+
+
+def _no_integer_zero_division(a, b, op):
+    """Integer division by zero raises, as in torch and Python (NumPy would give 0 and warn);
+    a floating quotient gives ±inf or NaN."""
+    if _kind(a) in "iub" and _kind(b) in "iub" and not get_array_module(b).all(b):
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+def _kind(v):
+    """The dtype kind of an array or a Python number."""
+    return v.dtype.kind if hasattr(v, "dtype") else ("f" if isinstance(v, float) else "i")
+
+
+def remainder(a, b):
+    """a mod b with the sign of b, as Python's % and torch.remainder; broadcasting."""
+    return _binary(Remainder, a, b, "remainder")
+
+
+def fmod(a, b):
+    """a mod b with the sign of a, as C's fmod and torch.fmod; broadcasting."""
+    return _binary(Fmod, a, b, "fmod")
+
+
+def floor_divide(a, b):
+    """⌊a/b⌋ element-wise, as Python's // and torch.floor_divide; no gradient."""
+    return _binary(FloorDivide, a, b, "floor_divide")
+
+
+def round(x, decimals=0):  # noqa: A001 - torch's name
+    """x rounded to ``decimals`` places, halves to even; gradient 0."""
+    return Round(int(number_arg(decimals, "round", "decimals")))(as_tensor(x))
+
+
+def frac(x):
+    """x − trunc(x); gradient 1. Floating point only, as in torch."""
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"frac: expected a floating-point tensor, got dtype {x.dtype}")
+    return Frac()(x)
+
+
 def _unary(cls):
     def fn(x):
         return cls()(as_tensor(x))
@@ -367,6 +505,12 @@ cos = _unary(Cos)
 sqrt = _unary(Sqrt)
 log = _unary(Log)
 erf = _unary(Erf)
+floor = _unary(Floor)
+ceil = _unary(Ceil)
+trunc = fix = _unary(Trunc)
+floor.__doc__ = "⌊x⌋; gradient 0"
+ceil.__doc__ = "⌈x⌉; gradient 0"
+trunc.__doc__ = "x rounded toward 0; gradient 0"
 neg.__doc__ = "−x"
 abs.__doc__ = "|x|; gradient sign(x)"
 exp.__doc__ = "eˣ; gradient eˣ"

@@ -502,3 +502,83 @@ def test_number_arg_reads_numpy_scalars_and_names_what_is_not_a_number():
         number_arg("0.2", "leaky_relu", "negative_slope")
     with pytest.raises(TypeError, match="eps must be a number, got NoneType None"):
         number_arg(None, "layer_norm", "eps")
+
+
+# ------------------------------------------------------------------ rounding and modulo
+ROUNDING = {
+    "floor": lambda x: x.floor(),
+    "ceil": lambda x: lib(x).ceil(x),
+    "trunc": lambda x: lib(x).trunc(x),
+    "round": lambda x: lib(x).round(x),
+    "round 2": lambda x: lib(x).round(x, decimals=2),
+    "frac": lambda x: x.frac() * x,  # gradient 1: times x, so the second order shows
+}
+HALVES = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -1.7, 0.2, 2.9, 0.0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ROUNDING)
+def test_rounding_against_torch(name, dtype):
+    """Values (halves round to even), zero gradients (frac: one), second order."""
+    check_against_torch(ROUNDING[name], HALVES, dtype=dtype)
+    check_against_torch(ROUNDING[name], (3, 4), dtype=dtype, low=-9, high=9)
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc", "round"])
+def test_rounding_an_int_tensor_gives_it_back(name):
+    same_values(ROUNDING[name], INT)
+
+
+def test_rounding_gradient_is_zero_even_where_the_upstream_is_not_finite():
+    x = cr.tensor([0.5, 1.5], requires_grad=True)
+    (g,) = cr.grad(x.floor(), x, grad_outputs=cr.tensor([np.inf, np.nan]))
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0])  # torch: zeros_like(grad)
+    with pytest.raises(TypeError, match="frac: expected a floating-point tensor, got dtype int64"):
+        cr.frac(cr.tensor([1, 2]))
+
+
+MOD_A = np.array([5.3, -3.2, 2.6, -0.4, 7.1, -6.3])
+MOD_B = np.array([2.0, 1.5, -1.1, 0.9, -2.5, 1.7])  # a/b stays away from whole numbers
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "name, fn",
+    [
+        ("%", lambda a, b: a % b),
+        ("remainder", lambda a, b: lib(a).remainder(a, b)),
+        ("fmod", lambda a, b: lib(a).fmod(a, b)),
+        ("fmod method", lambda a, b: a.fmod(b) * a),
+    ],
+)
+def test_remainder_and_fmod_against_torch(name, fn, dtype):
+    """Both signs of a and b: % takes b's sign, fmod a's; ∂/∂b = −⌊a/b⌋ or −trunc(a/b)."""
+    check_against_torch(fn, MOD_A, MOD_B, dtype=dtype)
+    check_against_torch(lambda a: fn(a, 1.5), MOD_A, dtype=dtype)
+    check_against_torch(lambda b: fn(b * 0 + 7.3, b), MOD_B, dtype=dtype)  # broadcast a
+
+
+def test_modulo_operators_on_numbers_and_ints_follow_torch():
+    a = np.array([-7, -3, 0, 4, 9])
+    same_values(lambda x: x % 4, a)
+    same_values(lambda x: x // 4, a)
+    same_values(lambda x: 10 % (x + 20), a)
+    same_values(lambda x: 10 // (x + 20), a)
+    same_values(lambda x: x // 2.5, a)  # an int tensor and a float: float32
+    same_values(lambda x: x % -2.5, a)
+    same_values(lambda x: lib(x).fmod(x, 4), a)
+    same_values(lambda x: x.floor_divide(-3), a)
+    same_values(lambda x: (x > 0) % 2, a)  # bool and an int: int64
+    same_values(lambda x: x.float() // 0, a)  # floats by zero: ±inf and nan, as torch
+    same_values(lambda x: x.float() % 0, a)
+
+
+def test_integer_division_by_zero_raises_and_floor_divide_has_no_gradient():
+    for op in (lambda x: x % 0, lambda x: x // cr.tensor([1, 0, 2]), lambda x: cr.fmod(x, 0)):
+        with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+            op(cr.tensor([1, 2, 3]))
+    x = cr.tensor([1.5, -2.5], requires_grad=True)
+    y = x // 2
+    np.testing.assert_array_equal(y.detach().numpy(), [0.0, -2.0])
+    with pytest.raises(RuntimeError, match="derivative for floor_divide is not implemented"):
+        y.sum().backward()  # as torch
