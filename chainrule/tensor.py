@@ -613,6 +613,27 @@ class Tensor:
     def chunk(self, chunks, dim=0):
         return _S.chunk(self, chunks, dim)
 
+    def flip(self, *dims):
+        return _S.flip(self, _S._shape_arg(dims))
+
+    def roll(self, shifts, dims=None):
+        return _S.roll(self, shifts, dims)
+
+    def tril(self, diagonal=0):
+        return _S.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _S.triu(self, diagonal)
+
+    def repeat(self, *sizes):
+        return _S.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        return _S.tile(self, _S._shape_arg(dims))
+
+    def cumsum(self, dim, *, dtype=None):
+        return _R.cumsum(self, dim, dtype=dtype)
+
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, name):
         if self.grad_fn is None and self._requires_grad:

@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, var, std, max, min, prod, logsumexp, norm; argmax, argmin.
+"""Reductions: sum, mean, var, std, max, min, prod, logsumexp, norm; argmax, argmin; and the
+running sum, cumsum.
 
 A reduction's backward spreads the upstream gradient back over the reduced elements: evenly
 for sum and mean, to the winning element for max and min, by the other factors for prod.
@@ -14,7 +15,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _normalize_dim, as_tensor
 from .arithmetic import _d, _exp, _where
-from .shape import _broadcast_to
+from .shape import _broadcast_to, flip
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -425,3 +426,34 @@ class NormP(Function):
         sign = get_array_module(_d(x)).sign(_d(x))  # piecewise constant: no derivative
         gx = g * sign * abs(x) ** (self.p - 1) / _where(zero, 1.0, yk) ** (self.p - 1)
         return _where(zero, 0.0, gx)
+
+
+class Cumsum(Function):
+    """Running sums along ``axis``: yᵢ = Σ_{j≤i} xⱼ. Each xⱼ feeds every yᵢ with i ≥ j, so its
+    gradient is the running sum of gy taken from the end: flip, cumsum, flip."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        if x.dtype.kind in "biu":  # torch: integer and bool sums are int64
+            return xp.cumsum(x, axis=self.axis, dtype=backend.DEFAULT_INT)
+        return xp.cumsum(x, axis=self.axis)
+
+    def backward(self, gy):
+        if isinstance(gy, Tensor):
+            return flip(Cumsum(self.axis)(flip(gy, self.axis)), self.axis)
+        xp = get_array_module(gy)
+        return xp.flip(xp.cumsum(xp.flip(gy, self.axis), axis=self.axis), self.axis)
+
+
+def cumsum(x, dim, *, dtype=None):
+    """Running sums along ``dim`` (int and bool inputs sum as int64, as torch); ``dtype``
+    casts the input first."""
+    x = as_tensor(x)
+    if dtype is not None:
+        x = x.to(dtype)
+    return Cumsum(_normalize_dim(dim, builtins.max(x.ndim, 1), "cumsum"))(
+        x if x.ndim else x.reshape(1)
+    ).reshape(x.shape)

@@ -390,3 +390,146 @@ class Clone(Function):
 
     def backward(self, gy):
         return gy
+
+
+# ------------------------------------------------------------------ reordering and masking
+class Flip(Function):
+    """The elements reversed along ``axes``; the gradient is reversed back."""
+
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, x):
+        return get_array_module(x).flip(x, self.axes).copy()  # a new tensor, as torch
+
+    def backward(self, gy):
+        if isinstance(gy, Tensor):
+            return Flip(self.axes)(gy)
+        return get_array_module(gy).flip(gy, self.axes)
+
+
+def _dims(dims, ndim, op):
+    """torch's ``dims`` (an int or a sequence) as a tuple of distinct non-negative axes."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    axes = tuple(_normalize_dim(d, ndim, op) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: dims {dims} name an axis twice (input of {ndim} dims)")
+    return axes
+
+
+def flip(x, dims):
+    """x reversed along each of ``dims``."""
+    x = as_tensor(x)
+    return Flip(_dims(dims, x.ndim, "flip"))(x)
+
+
+class Roll(Function):
+    """x shifted cyclically by ``shifts`` along ``axes`` (None: over the flattened x, then
+    reshaped); the gradient is rolled back by the opposite shifts."""
+
+    def __init__(self, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+
+    def forward(self, x):
+        return get_array_module(x).roll(x, self.shifts, self.axes)
+
+    def backward(self, gy):
+        back = -self.shifts if isinstance(self.shifts, int) else tuple(-s for s in self.shifts)
+        if isinstance(gy, Tensor):
+            return Roll(back, self.axes)(gy)
+        return get_array_module(gy).roll(gy, back, self.axes)
+
+
+def roll(x, shifts, dims=None):
+    """x shifted cyclically: ``shifts`` and ``dims`` ints or equal-length sequences; with
+    ``dims`` None, over the flattened tensor."""
+    x = as_tensor(x)
+    steps = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(steps) != 1:
+            raise ValueError(f"roll: without dims, shifts must be a single int, got {shifts}")
+        return Roll(int(steps[0]), None)(x)
+    axes = _dims(dims, x.ndim, "roll")
+    if len(steps) != len(axes):
+        raise ValueError(
+            f"roll: shifts and dims must have the same length, got {len(steps)} and {len(axes)}"
+        )
+    return Roll(tuple(int(k) for k in steps), axes)(x)
+
+
+class Tri(Function):
+    """The lower (tril) or upper (triu) triangle of the last two dims, from ``diagonal`` on;
+    the rest zero. The gradient keeps the same triangle."""
+
+    def __init__(self, upper: bool, diagonal: int):
+        self.upper, self.diagonal = upper, diagonal
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        return (xp.triu if self.upper else xp.tril)(x, self.diagonal)
+
+    def backward(self, gy):
+        if isinstance(gy, Tensor):
+            return Tri(self.upper, self.diagonal)(gy)
+        return self.forward(gy)
+
+
+def _tri(x, diagonal, upper):
+    x = as_tensor(x)
+    op = "triu" if upper else "tril"
+    if x.ndim < 2:
+        raise ValueError(f"{op}: input must have at least 2 dims, got shape {x.shape}")
+    return Tri(upper, int(diagonal))(x)
+
+
+def tril(x, diagonal=0):
+    """Entries on and below the ``diagonal``-th diagonal of the last two dims; the rest 0."""
+    return _tri(x, diagonal, False)
+
+
+def triu(x, diagonal=0):
+    """Entries on and above the ``diagonal``-th diagonal of the last two dims; the rest 0."""
+    return _tri(x, diagonal, True)
+
+
+class Repeat(Function):
+    """torch's ``Tensor.repeat``: x tiled ``reps`` times per dim (x first padded with leading
+    1-dims to len(reps)). The gradient sums each tile's gradient back: gy seen as
+    (r₀, s₀, r₁, s₁, …) summed over the r axes."""
+
+    def __init__(self, reps):
+        self.reps = reps
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return get_array_module(x).tile(x, self.reps)
+
+    def backward(self, gy):
+        shape = (1,) * (len(self.reps) - len(self.in_shape)) + tuple(self.in_shape)
+        split = tuple(n for r, s in zip(self.reps, shape) for n in (r, s))
+        axes = tuple(range(0, 2 * len(self.reps), 2))
+        if isinstance(gy, Tensor):
+            return gy.reshape(split).sum(dim=axes).reshape(self.in_shape)
+        return gy.reshape(split).sum(axis=axes).reshape(self.in_shape)
+
+
+def repeat(x, *sizes):
+    """x tiled ``sizes`` times along each dim (``Tensor.repeat``); len(sizes) >= x.ndim."""
+    x = as_tensor(x)
+    reps = tuple(int(s) for s in _shape_arg(sizes))
+    if len(reps) < x.ndim:
+        raise ValueError(
+            f"repeat: number of repeat dims ({len(reps)}) can not be smaller than the "
+            f"number of tensor dims ({x.ndim}), shape {x.shape}"
+        )
+    if any(r < 0 for r in reps):
+        raise ValueError(f"repeat: repeats must be non-negative, got {reps}")
+    return Repeat(reps)(x)
+
+
+def tile(x, dims):
+    """x tiled ``dims`` times per dim; fewer dims than x has are padded with leading 1s (so
+    unlike ``repeat``, ``tile(x, (2,))`` repeats the last dim)."""
+    x = as_tensor(x)
+    reps = tuple(int(d) for d in ((dims,) if isinstance(dims, int) else dims))
+    return repeat(x, (1,) * (x.ndim - len(reps)) + reps)

@@ -364,3 +364,30 @@ def test_reduction_results_are_plain_numbers():
     x = cr.tensor([1.0, -2.0, 3.0], requires_grad=True)
     (x * x).sum().backward()
     assert_close(x.grad.data, np.array([2.0, -4.0, 6.0]))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    "shape, dim", [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), -2), ((), 0), ((2, 0), 1)]
+)
+def test_cumsum_against_torch(shape, dim, dtype):
+    """The gradient of a running sum is the running sum of gy from the end."""
+    check_against_torch(lambda x: x.cumsum(dim) * x, shape, dtype=dtype)
+    check_against_torch(
+        lambda x: (torch if isinstance(x, torch.Tensor) else cr).cumsum(x, dim), shape, dtype=dtype
+    )
+
+
+def test_cumsum_of_ints_and_bools_is_int64_and_dtype_casts_first():
+    a = np.array([[3, -1, 4], [1, 5, -9]], dtype=np.int32)
+    for arr in (a, a > 0):
+        ours, ref = cr.tensor(arr).cumsum(1), torch.tensor(arr).cumsum(1)
+        assert ours.dtype == cr.int64 and ref.dtype == torch.int64
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+    ours = cr.cumsum(cr.tensor(a), 0, dtype=cr.float64)
+    assert ours.dtype == cr.float64
+    np.testing.assert_array_equal(
+        ours.numpy(), torch.cumsum(torch.tensor(a), 0, dtype=torch.float64)
+    )
+    with pytest.raises(IndexError):
+        cr.tensor(a).cumsum(2)

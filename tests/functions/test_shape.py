@@ -282,3 +282,58 @@ def test_pad_too_many_widths():
 def test_permute_repeated_dim():
     with pytest.raises(ValueError, match=r"permute: dims \(0, 0\) repeat"):
         cr.zeros(2, 3).permute(0, 0)
+
+
+# ------------------------------------------------------------------ flip, roll, tril, triu, repeat
+REORDER = [
+    ("flip", (2, 3, 4), lambda t: lib_of(t).flip(t, (0, 2))),
+    ("flip_method", (2, 3, 4), lambda t: t.flip(-1)),
+    ("flip_method_dims", (2, 3), lambda t: t.flip(0, 1)),
+    ("flip_empty", (2, 0, 3), lambda t: t.flip(2)),
+    ("roll_flat", (2, 3, 4), lambda t: lib_of(t).roll(t, 5)),
+    ("roll_dim", (2, 3, 4), lambda t: t.roll(-1, 1)),
+    ("roll_dims", (2, 3, 4), lambda t: t.roll((1, 7), (0, -1))),
+    ("tril", (3, 4), lambda t: lib_of(t).tril(t)),
+    ("tril_batched", (2, 4, 3), lambda t: t.tril(-1)),
+    ("triu", (3, 4), lambda t: lib_of(t).triu(t, 1)),
+    ("triu_batched", (2, 3, 3), lambda t: t.triu(-2)),
+    ("repeat", (2, 3), lambda t: t.repeat(2, 3)),
+    ("repeat_new_dims", (2, 3), lambda t: t.repeat(2, 1, 2)),
+    ("repeat_tuple", (3,), lambda t: t.repeat((2, 2))),
+    ("repeat_zero", (2, 3), lambda t: t.repeat(0, 2)),
+    ("tile_short", (2, 3), lambda t: lib_of(t).tile(t, (2,))),
+    ("tile_method", (3,), lambda t: t.tile(2, 2)),
+]
+
+
+def lib_of(t):
+    return torch if isinstance(t, torch.Tensor) else cr
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, shape, fn", REORDER, ids=[r[0] for r in REORDER])
+def test_reordering_ops_against_torch(name, shape, fn, dtype):
+    """Values, the gradient (moved back, or summed over the tiles), second order."""
+    check_against_torch(_squared(fn), shape, dtype=dtype)
+
+
+def test_reordering_ops_name_bad_arguments():
+    x = cr.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"flip: dims \(0, -2\) name an axis twice"):
+        x.flip(0, -2)
+    with pytest.raises(IndexError):
+        x.flip(2)
+    with pytest.raises(
+        ValueError, match="roll: shifts and dims must have the same length, got 2 and 1"
+    ):
+        x.roll((1, 2), 0)
+    with pytest.raises(ValueError, match=r"roll: without dims, shifts must be a single int"):
+        x.roll((1, 2))
+    with pytest.raises(
+        ValueError, match=r"tril: input must have at least 2 dims, got shape \(3,\)"
+    ):
+        cr.zeros(3).tril()
+    with pytest.raises(
+        ValueError, match=r"repeat: number of repeat dims \(1\) .* \(2\), shape \(2, 3\)"
+    ):
+        x.repeat(2)
