@@ -451,6 +451,43 @@ class Tensor:
     def sign(self):
         return _A.sign(self)
 
+    def reciprocal(self):
+        return _A.Reciprocal()(self)
+
+    def expm1(self):
+        return _A.Expm1()(self)
+
+    def log2(self):
+        return _A.Log2()(self)
+
+    def log10(self):
+        return _A.Log10()(self)
+
+    def tan(self):
+        return _A.Tan()(self)
+
+    def atan(self):
+        return _A.Arctan()(self)
+
+    def asin(self):
+        return _A.Arcsin()(self)
+
+    def acos(self):
+        return _A.Arccos()(self)
+
+    arctan, arcsin, arccos = atan, asin, acos
+
+    def sinh(self):
+        return _A.Sinh()(self)
+
+    def cosh(self):
+        return _A.Cosh()(self)
+
+    def atan2(self, other):
+        return _A.atan2(self, other)
+
+    arctan2 = atan2
+
     def floor(self):
         return _A.Floor()(self)
 

@@ -351,6 +351,143 @@ class Erf(Function):
         return gy * (_exp(-(x * x)) * (2.0 / math.sqrt(math.pi)))
 
 
+class _Elementwise(Function):
+    """y = f(x) for a NumPy ufunc f named ``ufunc`` (ints become float32 first), with
+    ∂y/∂x = ``slope(x, y)``, written with operators and the ``_f`` helpers so that it works on
+    arrays and, in double backward, on Tensors."""
+
+    ufunc = ""
+
+    def forward(self, x):
+        y = getattr(get_array_module(x), self.ufunc)(_float_array(x))
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved
+        return gy * self.slope(x, y)
+
+
+class Reciprocal(_Elementwise):
+    """y = 1/x; ∂y/∂x = −y²."""
+
+    ufunc = "reciprocal"
+
+    def slope(self, x, y):
+        return -(y * y)
+
+
+class Expm1(_Elementwise):
+    """y = eˣ − 1, accurate for small x; ∂y/∂x = y + 1."""
+
+    ufunc = "expm1"
+
+    def slope(self, x, y):
+        return y + 1
+
+
+class Log2(_Elementwise):
+    """y = log₂ x; ∂y/∂x = 1/(x ln 2)."""
+
+    ufunc = "log2"
+
+    def slope(self, x, y):
+        return 1 / (x * math.log(2))
+
+
+class Log10(_Elementwise):
+    """y = log₁₀ x; ∂y/∂x = 1/(x ln 10)."""
+
+    ufunc = "log10"
+
+    def slope(self, x, y):
+        return 1 / (x * math.log(10))
+
+
+class Tan(_Elementwise):
+    """y = tan x; ∂y/∂x = 1 + y²."""
+
+    ufunc = "tan"
+
+    def slope(self, x, y):
+        return y * y + 1
+
+
+class Arctan(_Elementwise):
+    """y = arctan x; ∂y/∂x = 1/(1 + x²)."""
+
+    ufunc = "arctan"
+
+    def slope(self, x, y):
+        return 1 / (x * x + 1)
+
+
+class Arcsin(_Elementwise):
+    """y = arcsin x; ∂y/∂x = 1/√(1 − x²)."""
+
+    ufunc = "arcsin"
+
+    def slope(self, x, y):
+        return (1 - x * x) ** -0.5
+
+
+class Arccos(_Elementwise):
+    """y = arccos x; ∂y/∂x = −1/√(1 − x²)."""
+
+    ufunc = "arccos"
+
+    def slope(self, x, y):
+        return -((1 - x * x) ** -0.5)
+
+
+class Sinh(_Elementwise):
+    """y = sinh x; ∂y/∂x = cosh x."""
+
+    ufunc = "sinh"
+
+    def slope(self, x, y):
+        return Cosh()(x) if isinstance(x, Tensor) else get_array_module(x).cosh(x)
+
+
+class Cosh(_Elementwise):
+    """y = cosh x; ∂y/∂x = sinh x."""
+
+    ufunc = "cosh"
+
+    def slope(self, x, y):
+        return Sinh()(x) if isinstance(x, Tensor) else get_array_module(x).sinh(x)
+
+
+class Atan2(Function):
+    """y = atan2(a, b), the angle of the point (b, a); ∂y/∂a = b/(a² + b²),
+    ∂y/∂b = −a/(a² + b²)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return get_array_module(a, b).arctan2(_float_array(a), _float_array(b))
+
+    def backward(self, gy):
+        a, b = self.saved
+        na, nb = self.needs_input_grad
+        r2 = a * a + b * b
+        ga = sum_to(gy * b / r2, _shape(a)) if na else None
+        gb = sum_to(-gy * a / r2, _shape(b)) if nb else None
+        return ga, gb
+
+
+def atan2(input, other):
+    """The angle of the point (other, input) in (−π, π], broadcasting; as torch.atan2."""
+    a, b = _operands(as_tensor(input), as_tensor(other))
+    if a.data.dtype.kind != "f":  # ints: a float32 angle
+        a = a.to(backend.DEFAULT_FLOAT)
+    if b.data.dtype.kind != "f":
+        b = b.to(backend.DEFAULT_FLOAT)
+    return _binary(Atan2, a, b, "atan2")
+
+
+arctan2 = atan2
+
+
 # ------------------------------------------------------------------ rounding and modulo
 def _zero_grad(gy):
     """A zero gradient shaped like gy (an array, or a constant Tensor in double backward):
@@ -505,6 +642,29 @@ cos = _unary(Cos)
 sqrt = _unary(Sqrt)
 log = _unary(Log)
 erf = _unary(Erf)
+reciprocal = _unary(Reciprocal)
+expm1 = _unary(Expm1)
+log2 = _unary(Log2)
+log10 = _unary(Log10)
+tan = _unary(Tan)
+atan = arctan = _unary(Arctan)
+asin = arcsin = _unary(Arcsin)
+acos = arccos = _unary(Arccos)
+sinh = _unary(Sinh)
+cosh = _unary(Cosh)
+for _fn, _cls in (
+    (reciprocal, Reciprocal),
+    (expm1, Expm1),
+    (log2, Log2),
+    (log10, Log10),
+    (tan, Tan),
+    (atan, Arctan),
+    (asin, Arcsin),
+    (acos, Arccos),
+    (sinh, Sinh),
+    (cosh, Cosh),
+):
+    _fn.__doc__ = _cls.__doc__
 floor = _unary(Floor)
 ceil = _unary(Ceil)
 trunc = fix = _unary(Trunc)

@@ -165,7 +165,9 @@ def test_int_division_is_float32():
 
 
 @pytest.mark.parametrize(
-    "name", ["exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "erf", "abs", "neg", "square"]
+    "name",
+    ["exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "erf", "abs", "neg", "square"]
+    + ["reciprocal", "expm1", "log2", "log10", "tan", "atan", "sinh", "cosh"],
 )
 def test_unary_of_int_tensor(name):
     same_values(lambda x: getattr(x, name)(), np.abs(INT) + 1)
@@ -201,6 +203,17 @@ UNARY = {  # name: (low, high), inside the domain
     "cos": (-5, 5),
     "erf": (-3, 3),
     "square": (-2, 2),
+    "reciprocal": (0.5, 3),
+    "expm1": (-3, 3),
+    "log2": (0.1, 5),
+    "log10": (0.1, 5),
+    "tan": (-1.2, 1.2),
+    "atan": (-3, 3),
+    "asin": (-0.9, 0.9),
+    "acos": (-0.9, 0.9),
+    "arctan": (-3, 3),
+    "sinh": (-3, 3),
+    "cosh": (-3, 3),
 }
 SHAPES = [(), (1,), (0,), (7,), (2, 0, 3), (2, 1, 3)]
 
@@ -582,3 +595,12 @@ def test_integer_division_by_zero_raises_and_floor_divide_has_no_gradient():
     np.testing.assert_array_equal(y.detach().numpy(), [0.0, -2.0])
     with pytest.raises(RuntimeError, match="derivative for floor_divide is not implemented"):
         y.sum().backward()  # as torch
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_atan2_against_torch_in_every_quadrant(dtype):
+    a = np.array([1.0, 1.0, -1.0, -1.0, 0.5, -2.0])
+    b = np.array([1.0, -1.0, 1.0, -1.0, -0.3, 0.7])
+    check_against_torch(lambda y, x: lib(y).atan2(y, x), a, b, dtype=dtype)
+    check_against_torch(lambda y, x: y.atan2(x), (3, 1), (4,), dtype=dtype, low=0.3, high=2)
+    same_values(lambda y: lib(y).atan2(y, y * 0 + 2), INT)  # ints: a float32 angle
