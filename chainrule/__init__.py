@@ -98,6 +98,7 @@ from .functions.arithmetic import (
     floor_divide,
     fmod,
     frac,
+    lerp,
     log,
     log1p,
     log2,
@@ -105,6 +106,7 @@ from .functions.arithmetic import (
     maximum,
     minimum,
     mul,
+    nan_to_num,
     neg,
     pow,
     reciprocal,
@@ -138,7 +140,7 @@ from .functions.comparison import (
     lt,
     ne,
 )
-from .functions.linalg import bmm, dot, matmul, mm
+from .functions.linalg import addmm, bmm, diag, dot, matmul, mm, mv, outer, trace
 from .functions.reduction import (
     amax,
     amin,
@@ -163,6 +165,9 @@ from .functions.shape import (
     expand,
     flatten,
     flip,
+    moveaxis,
+    movedim,
+    narrow,
     pad,
     permute,
     reshape,
@@ -174,6 +179,8 @@ from .functions.shape import (
     transpose,
     tril,
     triu,
+    unbind,
+    unflatten,
     unsqueeze,
 )
 from .serialization import CheckpointError, load, save

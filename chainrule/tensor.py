@@ -415,6 +415,79 @@ class Tensor:
     def matmul(self, o):
         return _L.matmul(self, o)
 
+    def mm(self, o):
+        return _L.mm(self, o)
+
+    def bmm(self, o):
+        return _L.bmm(self, o)
+
+    def dot(self, o):
+        return _L.dot(self, o)
+
+    def mv(self, v):
+        return _L.mv(self, v)
+
+    def outer(self, o):
+        return _L.outer(self, o)
+
+    def diag(self, diagonal=0):
+        return _L.diag(self, diagonal)
+
+    def trace(self):
+        return _L.trace(self)
+
+    # comparisons and tests as methods (bool tensors, no gradient)
+    def eq(self, o):
+        return _C.eq(self, o)
+
+    def ne(self, o):
+        return _C.ne(self, o)
+
+    def lt(self, o):
+        return _C.lt(self, o)
+
+    def le(self, o):
+        return _C.le(self, o)
+
+    def gt(self, o):
+        return _C.gt(self, o)
+
+    def ge(self, o):
+        return _C.ge(self, o)
+
+    def logical_and(self, o):
+        return _C.logical_and(self, o)
+
+    def logical_or(self, o):
+        return _C.logical_or(self, o)
+
+    def logical_xor(self, o):
+        return _C.logical_xor(self, o)
+
+    def logical_not(self):
+        return _C.logical_not(self)
+
+    def isnan(self):
+        return _C.isnan(self)
+
+    def isinf(self):
+        return _C.isinf(self)
+
+    def isfinite(self):
+        return _C.isfinite(self)
+
+    def equal(self, o) -> bool:
+        return _C.equal(self, o)
+
+    def allclose(self, o, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+        return _C.allclose(self, o, rtol, atol, equal_nan)
+
+    def lerp(self, end, weight):
+        return _A.lerp(self, end, weight)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _A.nan_to_num(self, nan, posinf, neginf)
+
     def neg(self):
         return _A.Neg()(self)
 
@@ -649,6 +722,48 @@ class Tensor:
 
     def chunk(self, chunks, dim=0):
         return _S.chunk(self, chunks, dim)
+
+    def narrow(self, dim, start, length):
+        return _S.narrow(self, dim, start, length)
+
+    def movedim(self, source, destination):
+        return _S.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def unflatten(self, dim, sizes):
+        return _S.unflatten(self, dim, sizes)
+
+    def unbind(self, dim=0):
+        return _S.unbind(self, dim)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def is_contiguous(self) -> bool:
+        return True  # every op returns contiguous data; views copy where torch's would not
+
+    def new_zeros(self, *size, dtype=None, device=None):
+        return self.new_full(_S._shape_arg(size), 0, dtype=dtype, device=device)
+
+    def new_ones(self, *size, dtype=None, device=None):
+        return self.new_full(_S._shape_arg(size), 1, dtype=dtype, device=device)
+
+    def new_full(self, size, fill_value, dtype=None, device=None):
+        """A tensor of ``size`` filled with ``fill_value``, by default of this tensor's dtype
+        and on its device (as torch's ``new_full``)."""
+        from .creation import full
+
+        return full(
+            tuple(size), fill_value, dtype=dtype or self.dtype, device=device or self.device
+        )
+
+    def new_tensor(self, data, dtype=None, device=None):
+        """A new leaf tensor of ``data``, by default of this tensor's dtype and device."""
+        return Tensor(_data(data), dtype=dtype or self.dtype).to(device or self.device)
 
     def flip(self, *dims):
         return _S.flip(self, _S._shape_arg(dims))

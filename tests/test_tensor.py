@@ -315,3 +315,43 @@ def test_without_a_gpu_moving_to_cuda_says_how_to_install(monkeypatch):
         with pytest.raises(RuntimeError, match=r"pip install chainrule\[gpu\]"):
             move()
     assert t.to("cpu") is t
+
+
+def test_comparison_and_test_methods_match_torch():
+    a = np.array([[1.0, np.nan, 3.0], [-np.inf, 2.0, 2.0]])
+    b = np.array([2.0, 2.0, 3.0])
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        ours = getattr(cr.tensor(a), name)(cr.tensor(b))
+        ref = getattr(torch.tensor(a), name)(torch.tensor(b))
+        assert ours.dtype == cr.bool
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy(), err_msg=name)
+    for name in ("isnan", "isinf", "isfinite", "logical_not"):
+        np.testing.assert_array_equal(
+            getattr(cr.tensor(a), name)().numpy(), getattr(torch.tensor(a), name)().numpy()
+        )
+    p, q = a > 1, a < 3
+    for name in ("logical_and", "logical_or", "logical_xor"):
+        np.testing.assert_array_equal(
+            getattr(cr.tensor(p), name)(cr.tensor(q)).numpy(),
+            getattr(torch.tensor(p), name)(torch.tensor(q)).numpy(),
+        )
+    assert cr.tensor(b).equal(cr.tensor(b.copy())) and not cr.tensor(b).equal(cr.tensor(a))
+    assert cr.tensor(b).allclose(cr.tensor(b + 1e-9)) and not cr.tensor(b).allclose(
+        cr.tensor(b + 1)
+    )
+
+
+def test_new_tensor_constructors_take_this_tensors_dtype_like_torch():
+    x, t = cr.zeros(2, dtype=cr.float64), torch.zeros(2, dtype=torch.float64)
+    pairs = [
+        (x.new_zeros(2, 3), t.new_zeros(2, 3)),
+        (x.new_ones((3,)), t.new_ones((3,))),
+        (x.new_full((2,), 7), t.new_full((2,), 7)),
+        (x.new_zeros(2, dtype=cr.int64), t.new_zeros(2, dtype=torch.int64)),
+        (x.new_tensor([1, 2]), t.new_tensor([1, 2])),
+        (cr.tensor([1, 2]).type_as(x), torch.tensor([1, 2]).type_as(t)),
+    ]
+    for ours, ref in pairs:
+        assert str(ours.dtype) == str(ref.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+    assert x.nelement() == 2 and x.is_contiguous()

@@ -488,6 +488,42 @@ def atan2(input, other):
 arctan2 = atan2
 
 
+def lerp(input, end, weight):
+    """input + weight·(end − input), broadcasting; ``weight`` a number or a tensor."""
+    return input + weight * (end - input)
+
+
+class NanToNum(Function):
+    """NaN, +inf and −inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0 and
+    the dtype's largest and smallest finite values); the gradient is 0 where x was not
+    finite, as torch's."""
+
+    def __init__(self, nan, posinf, neginf):
+        self.nan, self.posinf, self.neginf = nan, posinf, neginf
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.save_for_backward(x)
+        return xp.nan_to_num(x, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        xd = _d(x)
+        return gy * get_array_module(xd).isfinite(xd)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and −inf replaced by finite numbers (as torch.nan_to_num)."""
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        return x.clone()
+    nums = [
+        None if v is None else number_arg(v, "nan_to_num", k)
+        for k, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf))
+    ]
+    return NanToNum(*nums)(x)
+
+
 # ------------------------------------------------------------------ rounding and modulo
 def _zero_grad(gy):
     """A zero gradient shaped like gy (an array, or a constant Tensor in double backward):

@@ -95,4 +95,95 @@ def dot(a, b):
     return matmul(a, b)
 
 
-__all__ = ["matmul", "mm", "bmm", "dot"]
+def mv(a, v):
+    """Matrix (n, k) times vector (k,)."""
+    a, v = as_tensor(a), as_tensor(v)
+    if a.ndim != 2 or v.ndim != 1:
+        raise ValueError(f"mv: expected a 2-D and a 1-D tensor, got shapes {a.shape} and {v.shape}")
+    return matmul(a, v)
+
+
+def outer(a, b):
+    """The outer product a bᵀ of two 1-D tensors: (n,) and (m,) give (n, m)."""
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expected 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """β·input + α·(mat1 @ mat2), input broadcast to the product's shape."""
+    y = mm(mat1, mat2)
+    if alpha != 1:
+        y = y * alpha
+    if beta == 0:  # torch: input is ignored (its NaNs too)
+        return y
+    return (input if beta == 1 else input * beta) + y
+
+
+class _Diagonal(Function):
+    """The ``offset``-th diagonal of a matrix as a vector; the gradient puts gy back on that
+    diagonal of zeros."""
+
+    def __init__(self, offset):
+        self.offset = offset
+
+    def forward(self, x):
+        self.shape = x.shape
+        return backend.get_array_module(x).diagonal(x, self.offset).copy()
+
+    def backward(self, gy):
+        return (
+            _DiagEmbed(self.offset, self.shape)(gy)
+            if isinstance(gy, Tensor)
+            else (_embed(gy, self.offset, self.shape))
+        )
+
+
+class _DiagEmbed(Function):
+    """A vector on the ``offset``-th diagonal of a zero matrix of ``shape``; the gradient
+    reads that diagonal back."""
+
+    def __init__(self, offset, shape):
+        self.offset, self.shape = offset, shape
+
+    def forward(self, v):
+        return _embed(v, self.offset, self.shape)
+
+    def backward(self, gy):
+        if isinstance(gy, Tensor):
+            return _Diagonal(self.offset)(gy)
+        return backend.get_array_module(gy).diagonal(gy, self.offset).copy()
+
+
+def _embed(v, offset, shape):
+    xp = backend.get_array_module(v)
+    out = xp.zeros(shape, dtype=v.dtype)
+    i = xp.arange(v.shape[0])
+    rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)
+    out[rows, cols] = v
+    return out
+
+
+def diag(x, diagonal=0):
+    """For a 1-D x, the square matrix with x on its ``diagonal``-th diagonal; for a 2-D x, that
+    diagonal as a vector (as torch.diag)."""
+    x = as_tensor(x)
+    k = int(diagonal)
+    if x.ndim == 1:
+        n = x.shape[0] + abs(k)
+        return _DiagEmbed(k, (n, n))(x)
+    if x.ndim == 2:
+        return _Diagonal(k)(x)
+    raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x.shape}")
+
+
+def trace(x):
+    """The sum of a matrix's main diagonal."""
+    x = as_tensor(x)
+    if x.ndim != 2:
+        raise ValueError(f"trace: expected a 2-D tensor, got shape {x.shape}")
+    return _Diagonal(0)(x).sum()
+
+
+__all__ = ["matmul", "mm", "bmm", "dot", "mv", "outer", "addmm", "diag", "trace"]

@@ -533,3 +533,51 @@ def tile(x, dims):
     x = as_tensor(x)
     reps = tuple(int(d) for d in ((dims,) if isinstance(dims, int) else dims))
     return repeat(x, (1,) * (x.ndim - len(reps)) + reps)
+
+
+def narrow(x, dim, start, length):
+    """The slice [start, start + length) of ``dim`` (a view's worth of values, as torch)."""
+    x = as_tensor(x)
+    d = _normalize_dim(dim, x.ndim, "narrow")
+    n = x.shape[d]
+    start = start + n if start < 0 else start
+    if not (0 <= start <= n and 0 <= length and start + length <= n):
+        raise ValueError(
+            f"narrow: start {start} and length {length} exceed dimension {dim} of size {n} "
+            f"(shape {x.shape})"
+        )
+    return x[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def movedim(x, source, destination):
+    """x with dims ``source`` moved to positions ``destination`` (ints or equal-length
+    sequences), the other dims keeping their order."""
+    x = as_tensor(x)
+    src = _dims(source, x.ndim, "movedim")
+    dst = _dims(destination, x.ndim, "movedim")
+    if len(src) != len(dst):
+        raise ValueError(
+            f"movedim: source and destination must have the same length, got {len(src)} and "
+            f"{len(dst)}"
+        )
+    order = [d for d in range(x.ndim) if d not in src]
+    for s, t in sorted(zip(dst, src)):
+        order.insert(s, t)
+    return permute(x, *order)
+
+
+moveaxis = movedim
+
+
+def unflatten(x, dim, sizes):
+    """Dimension ``dim`` split into ``sizes`` (one entry may be −1)."""
+    x = as_tensor(x)
+    d = _normalize_dim(dim, x.ndim, "unflatten")
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1 :])
+
+
+def unbind(x, dim=0):
+    """The slices of x along ``dim``, as a tuple of tensors without that dim."""
+    x = as_tensor(x)
+    d = _normalize_dim(dim, x.ndim, "unbind")
+    return tuple(x[(slice(None),) * d + (i,)] for i in range(x.shape[d]))

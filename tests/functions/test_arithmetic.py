@@ -604,3 +604,20 @@ def test_atan2_against_torch_in_every_quadrant(dtype):
     check_against_torch(lambda y, x: lib(y).atan2(y, x), a, b, dtype=dtype)
     check_against_torch(lambda y, x: y.atan2(x), (3, 1), (4,), dtype=dtype, low=0.3, high=2)
     same_values(lambda y: lib(y).atan2(y, y * 0 + 2), INT)  # ints: a float32 angle
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lerp_against_torch(dtype):
+    check_against_torch(lambda a, b: a.lerp(b, 0.3), (3, 4), (4,), dtype=dtype)
+    check_against_torch(lambda a, b, w: lib(a).lerp(a, b, w), (3, 1), (4,), (3, 4), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nan_to_num_against_torch(dtype):
+    x = np.array([1.5, np.nan, np.inf, -np.inf, -2.0, 0.0])
+    check_against_torch(lambda t: t.nan_to_num() * 2, x, dtype=dtype)
+    check_against_torch(
+        lambda t: lib(t).nan_to_num(t, nan=-1.0, posinf=9.0) * t.nan_to_num(), x, dtype=dtype
+    )
+    check_against_torch(lambda t: t.nan_to_num(neginf=np.float64(-5.0)), x, dtype=dtype)
+    same_values(lambda t: t.nan_to_num(), INT)  # integers come back as they are

@@ -119,3 +119,52 @@ def test_matmul_of_a_scalar_raises():
 def test_wrong_rank(op, sa, sb):
     with pytest.raises(ValueError, match=rf"{op}: expected"):
         getattr(cr, op)(cr.zeros(*sa), cr.zeros(*sb))
+
+
+def _lib(t):
+    return torch if isinstance(t, torch.Tensor) else cr
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    "name, shapes, fn",
+    [
+        ("mv", [(3, 4), (4,)], lambda a, v: _lib(a).mv(a, v)),
+        ("mv_method", [(2, 5), (5,)], lambda a, v: a.mv(v) * a.sum()),
+        ("outer", [(3,), (4,)], lambda a, b: _lib(a).outer(a, b)),
+        ("outer_method", [(2,), (3,)], lambda a, b: a.outer(b) * a.sum()),
+        ("addmm", [(3, 5), (3, 4), (4, 5)], lambda c, a, b: _lib(a).addmm(c, a, b)),
+        ("addmm_broadcast", [(5,), (3, 4), (4, 5)], lambda c, a, b: _lib(a).addmm(c, a, b)),
+        (
+            "addmm_scaled",
+            [(3, 5), (3, 4), (4, 5)],
+            lambda c, a, b: _lib(a).addmm(c, a, b, beta=0.5, alpha=-2.0) * c,
+        ),
+        ("addmm_beta0", [(3, 5), (3, 4), (4, 5)], lambda c, a, b: _lib(a).addmm(c, a, b, beta=0)),
+        ("diag_of_vector", [(4,)], lambda v: _lib(v).diag(v)),
+        ("diag_of_vector_up", [(3,)], lambda v: _lib(v).diag(v, 2) * _lib(v).diag(v, 2)),
+        ("diag_of_vector_down", [(3,)], lambda v: v.diag(-1)),
+        ("diag_of_matrix", [(3, 4)], lambda m: _lib(m).diag(m) * _lib(m).diag(m)),
+        ("diag_of_matrix_up", [(3, 4)], lambda m: m.diag(1)),
+        ("diag_of_matrix_down", [(4, 3)], lambda m: m.diag(-2) * m.diag(-2)),
+        ("trace", [(3, 4)], lambda m: _lib(m).trace(m) * m),
+        ("trace_method", [(4, 4)], lambda m: m.trace()),
+    ],
+)
+def test_matrix_helpers_against_torch(name, shapes, fn, dtype):
+    check_against_torch(fn, *shapes, dtype=dtype)
+
+
+def test_matrix_helpers_name_bad_shapes():
+    with pytest.raises(ValueError, match=r"mv: expected a 2-D and a 1-D tensor, got shapes \(3,\)"):
+        cr.mv(cr.zeros(3), cr.zeros(3))
+    with pytest.raises(
+        ValueError, match=r"outer: expected 1-D tensors, got shapes \(2, 2\) and \(2,\)"
+    ):
+        cr.outer(cr.zeros(2, 2), cr.zeros(2))
+    with pytest.raises(
+        ValueError, match=r"diag: expected a 1-D or 2-D tensor, got shape \(2, 2, 2\)"
+    ):
+        cr.diag(cr.zeros(2, 2, 2))
+    with pytest.raises(ValueError, match=r"trace: expected a 2-D tensor, got shape \(3,\)"):
+        cr.trace(cr.zeros(3))

@@ -337,3 +337,36 @@ def test_reordering_ops_name_bad_arguments():
         ValueError, match=r"repeat: number of repeat dims \(1\) .* \(2\), shape \(2, 3\)"
     ):
         x.repeat(2)
+
+
+VIEWS = [
+    ("narrow", (3, 5), lambda t: t.narrow(1, 1, 3)),
+    ("narrow_neg_start", (3, 5), lambda t: lib_of(t).narrow(t, 0, -2, 2)),
+    ("narrow_empty", (3, 5), lambda t: t.narrow(1, 5, 0)),
+    ("movedim", (2, 3, 4), lambda t: t.movedim(0, -1)),
+    ("movedim_many", (2, 3, 4, 5), lambda t: lib_of(t).movedim(t, (0, 1), (3, 0))),
+    ("moveaxis", (2, 3, 4), lambda t: t.moveaxis(2, 0)),
+    ("unflatten", (2, 12), lambda t: t.unflatten(1, (3, -1))),
+    ("unflatten_neg", (6, 2), lambda t: lib_of(t).unflatten(t, -2, (2, 3))),
+    ("unbind", (3, 4), lambda t: lib_of(t).stack([u * (i + 1) for i, u in enumerate(t.unbind(1))])),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, shape, fn", VIEWS, ids=[v[0] for v in VIEWS])
+def test_narrow_movedim_unflatten_unbind_against_torch(name, shape, fn, dtype):
+    check_against_torch(_squared(fn), shape, dtype=dtype)
+
+
+def test_narrow_and_movedim_name_bad_arguments():
+    x = cr.zeros(3, 5)
+    with pytest.raises(
+        ValueError, match=r"narrow: start 4 and length 2 exceed dimension 1 of size 5"
+    ):
+        x.narrow(1, 4, 2)
+    with pytest.raises(
+        ValueError, match="movedim: source and destination must have the same length"
+    ):
+        x.movedim((0, 1), 0)
+    with pytest.raises(ValueError, match=r"movedim: dims \(0, 0\) name an axis twice"):
+        x.movedim((0, 0), (0, 1))
