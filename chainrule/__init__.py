@@ -142,8 +142,10 @@ from .functions.comparison import (
 )
 from .functions.linalg import addmm, bmm, diag, dot, matmul, mm, mv, outer, trace
 from .functions.reduction import (
+    all,
     amax,
     amin,
+    any,
     argmax,
     argmin,
     cumsum,

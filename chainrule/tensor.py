@@ -657,13 +657,11 @@ class Tensor:
     def argmin(self, dim=None, keepdim=False):
         return _R.argmin(self, dim, keepdim)
 
-    def all(self, dim=None):
-        xp = backend.get_array_module(self.data)  # NumPy gives a bool scalar: back to an array
-        return _wrap(xp.asarray(self.data.all(axis=dim)), None)
+    def all(self, dim=None, keepdim=False):
+        return _R.all(self, dim, keepdim)
 
-    def any(self, dim=None):
-        xp = backend.get_array_module(self.data)
-        return _wrap(xp.asarray(self.data.any(axis=dim)), None)
+    def any(self, dim=None, keepdim=False):
+        return _R.any(self, dim, keepdim)
 
     # ------------------------------------------------------------------ shapes
     def reshape(self, *shape):

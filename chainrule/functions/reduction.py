@@ -457,3 +457,22 @@ def cumsum(x, dim, *, dtype=None):
     return Cumsum(_normalize_dim(dim, builtins.max(x.ndim, 1), "cumsum"))(
         x if x.ndim else x.reshape(1)
     ).reshape(x.shape)
+
+
+def _logical(x, dim, keepdim, op):
+    x = as_tensor(x)
+    axes = _axes(dim, x.ndim, op)
+    xp = get_array_module(x.data)
+    out = getattr(x.data, op)(axis=axes, keepdims=keepdim)
+    return Tensor(xp.asarray(out))  # NumPy gives a bool scalar for a full reduction
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    """Whether every element (along ``dim``) is nonzero; a bool tensor, no gradient."""
+    return _logical(x, dim, keepdim, "all")
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    """Whether some element (along ``dim``) is nonzero; a bool tensor, no gradient."""
+    return _logical(x, dim, keepdim, "any")
+

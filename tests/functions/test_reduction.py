@@ -391,3 +391,16 @@ def test_cumsum_of_ints_and_bools_is_int64_and_dtype_casts_first():
     )
     with pytest.raises(IndexError):
         cr.tensor(a).cumsum(2)
+
+
+@pytest.mark.parametrize("name", ["all", "any"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (1, False), (0, True), ((0, 2), False)])
+def test_all_any_against_torch(name, dim, keepdim):
+    a = np.array([[[1, 0], [2, 3]], [[0, 0], [4, 5]]])
+    kw = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+    for arr in (a, a > 0, a.astype(np.float32)):
+        ours = getattr(cr, name)(cr.tensor(arr), **kw)
+        ref = getattr(torch, name)(torch.tensor(arr), **kw)
+        assert ours.dtype == cr.bool and ours.shape == tuple(ref.shape)
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+        np.testing.assert_array_equal(getattr(cr.tensor(arr), name)(**kw).numpy(), ref.numpy())
