@@ -159,6 +159,7 @@ from .functions.reduction import (
     sum,
     var,
 )
+from .functions.selection import argsort, gather, index_select, sort, take_along_dim, topk
 from .functions.shape import (
     broadcast_to,
     cat,

@@ -781,6 +781,24 @@ class Tensor:
     def tile(self, *dims):
         return _S.tile(self, _S._shape_arg(dims))
 
+    def gather(self, dim, index):
+        return _Sel.gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return _Sel.index_select(self, dim, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _Sel.take_along_dim(self, indices, dim)
+
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        return _Sel.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return _Sel.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's name
+        return _Sel.topk(self, k, dim, largest, sorted)
+
     def cumsum(self, dim, *, dtype=None):
         return _R.cumsum(self, dim, dtype=dtype)
 
@@ -1013,6 +1031,7 @@ from .functions import comparison as _C  # noqa: E402
 from .functions import indexing as _I  # noqa: E402
 from .functions import linalg as _L  # noqa: E402
 from .functions import reduction as _R  # noqa: E402
+from .functions import selection as _Sel  # noqa: E402
 from .functions import shape as _S  # noqa: E402
 
 

@@ -355,3 +355,31 @@ def test_new_tensor_constructors_take_this_tensors_dtype_like_torch():
         assert str(ours.dtype) == str(ref.dtype).replace("torch.", "")
         np.testing.assert_array_equal(ours.numpy(), ref.numpy())
     assert x.nelement() == 2 and x.is_contiguous()
+
+
+def test_selection_methods_match_torch():
+    a = np.array([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    idx = np.array([[0, 0], [2, 1]])
+    x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    outs = [
+        (x.gather(1, cr.tensor(idx)), t.gather(1, torch.tensor(idx))),
+        (x.index_select(1, cr.tensor([2, 0])), t.index_select(1, torch.tensor([2, 0]))),
+        (x.take_along_dim(cr.tensor(idx), 1), t.take_along_dim(torch.tensor(idx), 1)),
+        (x.sort(1, descending=True).values, t.sort(1, descending=True).values),
+        (x.topk(2).values, t.topk(2).values),
+        (x.topk(1, dim=0, largest=False).values, t.topk(1, dim=0, largest=False).values),
+    ]
+    for k, (ours, ref) in enumerate(outs):
+        np.testing.assert_array_equal(ours.detach().numpy(), ref.detach().numpy(), err_msg=str(k))
+        w = np.arange(1.0, ours.numel() + 1).reshape(ours.shape)
+        (ours * cr.tensor(w)).sum().backward()
+        (ref * torch.tensor(w)).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy(), err_msg=str(k))
+    for ours, ref in [
+        (x.sort(1).indices, t.sort(1).indices),
+        (x.argsort(0, descending=True), t.argsort(0, descending=True)),
+        (x.topk(2).indices, t.topk(2).indices),
+    ]:
+        assert ours.dtype == cr.int64
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+    assert cr.sort is not None and cr.gather(x, 1, cr.tensor(idx)).shape == (2, 2)

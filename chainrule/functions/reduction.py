@@ -475,4 +475,3 @@ def all(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
 def any(x, dim=None, keepdim=False):  # noqa: A001 - torch's name
     """Whether some element (along ``dim``) is nonzero; a bool tensor, no gradient."""
     return _logical(x, dim, keepdim, "any")
-
