@@ -140,6 +140,7 @@ from .functions.comparison import (
     lt,
     ne,
 )
+from .functions.einsum import einsum, kron, tensordot
 from .functions.linalg import addmm, bmm, diag, dot, matmul, mm, mv, outer, trace
 from .functions.reduction import (
     all,

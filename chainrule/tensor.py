@@ -430,6 +430,11 @@ class Tensor:
     def outer(self, o):
         return _L.outer(self, o)
 
+    def kron(self, o):
+        from .functions.einsum import kron
+
+        return kron(self, o)
+
     def diag(self, diagonal=0):
         return _L.diag(self, diagonal)
 
