@@ -140,6 +140,7 @@ from .functions.comparison import (
     lt,
     ne,
 )
+from .functions.cumulative import cumprod, cumsum, diff
 from .functions.einsum import einsum, kron, tensordot
 from .functions.linalg import addmm, bmm, diag, dot, matmul, mm, mv, outer, trace
 from .functions.reduction import (
@@ -149,16 +150,25 @@ from .functions.reduction import (
     any,
     argmax,
     argmin,
-    cumsum,
     logsumexp,
     max,
     mean,
+    median,
     min,
     norm,
     prod,
     std,
     sum,
     var,
+)
+from .functions.scatter import (
+    argwhere,
+    count_nonzero,
+    masked_select,
+    meshgrid,
+    nonzero,
+    scatter,
+    scatter_add,
 )
 from .functions.selection import argsort, gather, index_select, sort, take_along_dim, topk
 from .functions.shape import (

@@ -804,8 +804,35 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's name
         return _Sel.topk(self, k, dim, largest, sorted)
 
+    def scatter(self, dim, index, src=None, *, value=None):
+        return _Sc.scatter(self, dim, index, src, value=value)
+
+    def scatter_add(self, dim, index, src):
+        return _Sc.scatter_add(self, dim, index, src)
+
+    def masked_select(self, mask):
+        return _Sc.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple=False):
+        return _Sc.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return _Sc.argwhere(self)
+
+    def count_nonzero(self, dim=None):
+        return _Sc.count_nonzero(self, dim)
+
+    def cumprod(self, dim, *, dtype=None):
+        return _Cu.cumprod(self, dim, dtype=dtype)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return _Cu.diff(self, n, dim, prepend, append)
+
+    def median(self, dim=None, keepdim=False):
+        return _R.median(self, dim, keepdim)
+
     def cumsum(self, dim, *, dtype=None):
-        return _R.cumsum(self, dim, dtype=dtype)
+        return _Cu.cumsum(self, dim, dtype=dtype)
 
     # ------------------------------------------------------------------ in place
     def _check_inplace(self, name):
@@ -1033,9 +1060,11 @@ from .autograd.engine import run_backward  # noqa: E402
 from .functions import activation as _Act  # noqa: E402
 from .functions import arithmetic as _A  # noqa: E402
 from .functions import comparison as _C  # noqa: E402
+from .functions import cumulative as _Cu  # noqa: E402
 from .functions import indexing as _I  # noqa: E402
 from .functions import linalg as _L  # noqa: E402
 from .functions import reduction as _R  # noqa: E402
+from .functions import scatter as _Sc  # noqa: E402
 from .functions import selection as _Sel  # noqa: E402
 from .functions import shape as _S  # noqa: E402
 

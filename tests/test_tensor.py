@@ -383,3 +383,31 @@ def test_selection_methods_match_torch():
         assert ours.dtype == cr.int64
         np.testing.assert_array_equal(ours.numpy(), ref.numpy())
     assert cr.sort is not None and cr.gather(x, 1, cr.tensor(idx)).shape == (2, 2)
+
+
+def test_scatter_and_running_op_methods_match_torch():
+    a = np.array([[3.0, 0.0, 2.0], [1.0, 5.0, 4.0]])
+    idx = np.array([[2, 0, 1], [0, 1, 2]])
+    x, t = cr.tensor(a), torch.tensor(a)
+    src, tsrc = cr.tensor(a * 10), torch.tensor(a * 10)
+    pairs = [
+        (x.scatter(1, cr.tensor(idx), src), t.scatter(1, torch.tensor(idx), tsrc)),
+        (x.scatter(1, cr.tensor(idx), value=-1.0), t.scatter(1, torch.tensor(idx), value=-1.0)),
+        (x.scatter_add(0, cr.tensor(idx % 2), src), t.scatter_add(0, torch.tensor(idx % 2), tsrc)),
+        (x.masked_select(x > 1), t.masked_select(t > 1)),
+        (x.nonzero(), t.nonzero()),
+        (x.argwhere(), t.argwhere()),
+        (x.count_nonzero(1), t.count_nonzero(1)),
+        (x.cumprod(1), t.cumprod(1)),
+        (x.cumsum(0), t.cumsum(0)),
+        (x.diff(dim=1), t.diff(dim=1)),
+        (x.median(), t.median()),
+        (x.median(1).values, t.median(1).values),
+        (x.median(1).indices, t.median(1).indices),
+    ]
+    for k, (ours, ref) in enumerate(pairs):
+        assert str(ours.dtype) == str(ref.dtype).replace("torch.", ""), k
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy(), err_msg=str(k))
+    rows, cols = x.nonzero(as_tuple=True)
+    np.testing.assert_array_equal(rows.numpy(), [0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(cols.numpy(), [0, 2, 0, 1, 2])

@@ -1,5 +1,5 @@
-"""Reductions: sum, mean, var, std, max, min, prod, logsumexp, norm; argmax, argmin; and the
-running sum, cumsum.
+"""Reductions: sum, mean, var, std, max, min, prod, logsumexp, norm, median; argmax, argmin;
+all, any. (The running ops, cumsum and cumprod, are in ``cumulative``.)
 
 A reduction's backward spreads the upstream gradient back over the reduced elements: evenly
 for sum and mean, to the winning element for max and min, by the other factors for prod.
@@ -15,7 +15,8 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _normalize_dim, as_tensor
 from .arithmetic import _d, _exp, _where
-from .shape import _broadcast_to, flip
+from .selection import Gather, _argsort, _pick_key
+from .shape import _broadcast_to, stack
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -292,8 +293,6 @@ def _prod_others(x, axis):
     if n == 0:
         return x * 0
     if isinstance(x, Tensor):  # differentiable: products of slices, O(n) ops
-        from .shape import stack
-
         parts = [x[(slice(None),) * axis + (i,)] for i in range(n)]
         one = parts[0] * 0 + 1 if n else None
         pre, suf = [one], [one]
@@ -428,35 +427,66 @@ class NormP(Function):
         return _where(zero, 0.0, gx)
 
 
-class Cumsum(Function):
-    """Running sums along ``axis``: yᵢ = Σ_{j≤i} xⱼ. Each xⱼ feeds every yᵢ with i ≥ j, so its
-    gradient is the running sum of gy taken from the end: flip, cumsum, flip."""
+median_result = namedtuple("median", ["values", "indices"])
+"""(values, indices), as torch.return_types.median."""
 
-    def __init__(self, axis):
-        self.axis = axis
+
+class MedianAll(Function):
+    """The lower median m of all elements (the ⌊(n−1)/2⌋-th smallest; NaN if any is NaN).
+    Elements tied at m share the gradient evenly, as torch."""
 
     def forward(self, x):
         xp = get_array_module(x)
-        if x.dtype.kind in "biu":  # torch: integer and bool sums are int64
-            return xp.cumsum(x, axis=self.axis, dtype=backend.DEFAULT_INT)
-        return xp.cumsum(x, axis=self.axis)
+        flat, k = x.reshape(-1), (x.size - 1) // 2
+        nan = xp.isnan(x) if x.dtype.kind == "f" else None
+        if x.size == 0 or (nan is not None and nan.any()):  # torch: NaN is catching
+            m = xp.full((), xp.nan, dtype=x.dtype)
+        else:
+            m = xp.partition(flat, k)[k]
+        tied = nan if nan is not None and xp.isnan(m) else x == m
+        self.w = tied / tied.sum()
+        self.in_shape = x.shape
+        return xp.asarray(m, dtype=x.dtype)
 
     def backward(self, gy):
-        if isinstance(gy, Tensor):
-            return flip(Cumsum(self.axis)(flip(gy, self.axis)), self.axis)
-        xp = get_array_module(gy)
-        return xp.flip(xp.cumsum(xp.flip(gy, self.axis), axis=self.axis), self.axis)
+        return _expand_back(gy, self.in_shape, None) * self.w.astype(gy.dtype)
 
 
-def cumsum(x, dim, *, dtype=None):
-    """Running sums along ``dim`` (int and bool inputs sum as int64, as torch); ``dtype``
-    casts the input first."""
-    x = as_tensor(x)
-    if dtype is not None:
-        x = x.to(dtype)
-    return Cumsum(_normalize_dim(dim, builtins.max(x.ndim, 1), "cumsum"))(
-        x if x.ndim else x.reshape(1)
-    ).reshape(x.shape)
+def median(input, dim: int | None = None, keepdim: bool = False):
+    """median(): the lower median of all elements (for an even count, the smaller of the two
+    middle values), NaN if any element is NaN. median(dim): (values, indices) of the lower
+    median along ``dim``; a slice holding NaN gives its first NaN.
+
+    Gradient: to the chosen element (median(): shared evenly among elements equal to it).
+
+        >>> median(tensor([4., 1., 3., 2.]))
+        tensor(2.)
+    """
+    x = as_tensor(input)
+    if dim is None:
+        return MedianAll()(x)
+    xp = get_array_module(x.data)
+    if x.ndim == 0:
+        _normalize_dim(dim, 0, "median")
+        return median_result(x.clone(), Tensor(xp.zeros((), "int64")))
+    axis = _normalize_dim(dim, x.ndim, "median")
+    n = x.shape[axis]
+    if n == 0:
+        raise IndexError(
+            f"median: cannot take the median along dimension {axis} of size 0 "
+            f"(input shape {x.shape})"
+        )
+    order = _argsort(x.data, axis, descending=False)  # NaN sorts last
+    index = order[(slice(None),) * axis + (slice((n - 1) // 2, (n + 1) // 2),)]
+    nan = xp.isnan(x.data) if x.dtype.kind == "f" else None
+    if nan is not None and nan.any():  # torch: a slice with NaN has NaN as its median
+        has_nan = nan.any(axis=axis, keepdims=True)
+        first_nan = xp.expand_dims(nan.argmax(axis=axis), axis)
+        index = xp.where(has_nan, first_nan, index)
+    values = Gather(_pick_key(index, axis, index.shape))(x)
+    if not keepdim:
+        values, index = values.squeeze(axis), index.squeeze(axis)
+    return median_result(values, Tensor(index.astype("int64")))
 
 
 def _logical(x, dim, keepdim, op):

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
+from chainrule.functions.reduction import median
 
 
 @pytest.fixture(autouse=True)
@@ -366,33 +367,6 @@ def test_reduction_results_are_plain_numbers():
     assert_close(x.grad.data, np.array([2.0, -4.0, 6.0]))
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize(
-    "shape, dim", [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), -2), ((), 0), ((2, 0), 1)]
-)
-def test_cumsum_against_torch(shape, dim, dtype):
-    """The gradient of a running sum is the running sum of gy from the end."""
-    check_against_torch(lambda x: x.cumsum(dim) * x, shape, dtype=dtype)
-    check_against_torch(
-        lambda x: (torch if isinstance(x, torch.Tensor) else cr).cumsum(x, dim), shape, dtype=dtype
-    )
-
-
-def test_cumsum_of_ints_and_bools_is_int64_and_dtype_casts_first():
-    a = np.array([[3, -1, 4], [1, 5, -9]], dtype=np.int32)
-    for arr in (a, a > 0):
-        ours, ref = cr.tensor(arr).cumsum(1), torch.tensor(arr).cumsum(1)
-        assert ours.dtype == cr.int64 and ref.dtype == torch.int64
-        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
-    ours = cr.cumsum(cr.tensor(a), 0, dtype=cr.float64)
-    assert ours.dtype == cr.float64
-    np.testing.assert_array_equal(
-        ours.numpy(), torch.cumsum(torch.tensor(a), 0, dtype=torch.float64)
-    )
-    with pytest.raises(IndexError):
-        cr.tensor(a).cumsum(2)
-
-
 @pytest.mark.parametrize("name", ["all", "any"])
 @pytest.mark.parametrize("dim, keepdim", [(None, False), (1, False), (0, True), ((0, 2), False)])
 def test_all_any_against_torch(name, dim, keepdim):
@@ -404,3 +378,85 @@ def test_all_any_against_torch(name, dim, keepdim):
         assert ours.dtype == cr.bool and ours.shape == tuple(ref.shape)
         np.testing.assert_array_equal(ours.numpy(), ref.numpy())
         np.testing.assert_array_equal(getattr(cr.tensor(arr), name)(**kw).numpy(), ref.numpy())
+
+
+# ---------------------------------------------------------------- median
+def _median(*args, **kw):
+    return lambda x: (torch.median if isinstance(x, torch.Tensor) else median)(x, *args, **kw)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(7,), (8,), (3, 4), (2, 3, 5), (1,), ()])
+def test_median_all_against_torch(shape, dtype):
+    """The lower median of all elements; the gradient goes to it alone (no ties drawn)."""
+    check_against_torch(lambda x: _median()(x) * x, shape, dtype=dtype)
+
+
+def test_median_all_ties_share_the_gradient_and_even_count_takes_the_lower():
+    a = np.array([[3.0, 1.0, 2.0], [2.0, 5.0, 2.0]])
+    check_against_torch(lambda x: _median()(x) * x, a)
+    check_against_torch(_median(), np.array([4.0, 1.0, 3.0, 2.0]))  # 2, not 2.5
+    assert median(cr.tensor([4.0, 1.0, 3.0, 2.0])).item() == 2.0
+    check_against_torch(_median(), np.array([3, 1, 2, 5], np.int32))
+
+
+def test_median_nan_and_empty():
+    nan = float("nan")
+    check_against_torch(_median(), np.array([1.0, nan, 3.0]))
+    check_against_torch(
+        lambda x: _median(1)(x).values, np.array([[1.0, nan, 3.0, nan], [1, 2, 3, 4]])
+    )
+    ours, ref = (
+        median(cr.tensor([[1.0, nan, 3.0, nan]]), 1),
+        torch.median(torch.tensor([[1.0, nan, 3.0, nan]]), 1),
+    )
+    np.testing.assert_array_equal(ours.indices.numpy(), ref.indices.numpy())
+    check_against_torch(_median(), np.zeros((0, 3)))
+    check_against_torch(lambda x: _median(1)(x).values, np.zeros((0, 3)))
+    check_against_torch(lambda x: _median(0, True)(x).values, np.zeros((4, 0)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize(
+    "shape, dim",
+    [
+        ((7,), 0),
+        ((6,), -1),
+        ((3, 4), 1),
+        ((3, 5), 0),
+        ((2, 3, 4), -2),
+        ((2, 1), 1),
+        ((), 0),
+        ((), -1),
+    ],
+)
+def test_median_dim_against_torch(shape, dim, keepdim, dtype):
+    """(values, indices) of the lower median along dim; values' gradient to that element."""
+    out = check_against_torch(lambda x: _median(dim, keepdim)(x).values ** 2, shape, dtype=dtype)
+    a = np.random.default_rng(0).uniform(-2, 2, size=shape).astype(dtype)
+    ours = median(helpers.on_device(a), dim, keepdim)
+    ref = torch.median(torch.tensor(a), dim, keepdim)
+    assert type(ours).__name__ == "median" and ours._fields == ("values", "indices")
+    assert ours.indices.dtype == cr.int64
+    np.testing.assert_array_equal(helpers.host(ours.indices), ref.indices.numpy())
+    np.testing.assert_array_equal(helpers.host(ours.values), ref.values.numpy())
+    assert out.shape == tuple(ref.values.shape)
+
+
+def test_median_dim_ints():
+    a = np.array([[5, 1, 4, 2], [7, 3, 9, 8]], np.int64)
+    ours, ref = median(cr.tensor(a), 1), torch.median(torch.tensor(a), 1)
+    np.testing.assert_array_equal(ours.values.numpy(), ref.values.numpy())
+    np.testing.assert_array_equal(ours.indices.numpy(), ref.indices.numpy())
+    assert ours.values.dtype == cr.int64
+
+
+def test_median_errors():
+    for shape in ((3, 0), (0, 0)):
+        with pytest.raises(
+            IndexError, match=r"median: cannot take the median along dimension 1 of size 0"
+        ):
+            median(cr.tensor(np.zeros(shape)), 1)
+    with pytest.raises(IndexError, match="median: dim 2 is out of range"):
+        median(cr.tensor(np.zeros((3, 2))), 2)

@@ -1,0 +1,266 @@
+"""Scatter and its kin: scatter, scatter_add, masked_select; nonzero, argwhere, count_nonzero;
+and meshgrid.
+
+scatter writes into a copy of the input at the places an index names along one dimension,
+the mirror image of gather (dim = 1):
+
+    scatter(x, 1, index, src):      y[i, index[i, j, k], k] = src[i, j, k]
+    scatter_add(x, 1, index, src):  y[i, index[i, j, k], k] += src[i, j, k]
+
+The written places are one advanced key (selection's ``_pick_key``, built on index's shape),
+so ``y[key] = src[part]``, with ``part`` the leading block of src that index covers. Both are
+linear; their gradients are gathers with the same key:
+
+* to the input: gy, with zeros where scatter overwrote (scatter_add keeps all of gy);
+* to src: ``gy[key]``, placed back in src's block (the rest of src was never read).
+
+masked_select is a gather at the places a mask is true; nonzero and count_nonzero only count,
+so they return constant int64 Tensors; meshgrid is reshape + expand.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd.function import Function
+from ..backend import get_array_module, is_array
+from ..tensor import Tensor, _normalize_dim, as_tensor
+from .arithmetic import _where
+from .selection import Gather, _check_bounds, _gather, _index_array, _pick_key, _scatter_add
+from .shape import broadcast_shapes, broadcast_to
+
+
+# ---------------------------------------------------------------- scatter, scatter_add
+class Scatter(Function):
+    """y = x with y[key] = src[part] (or a number ``value``); repeats: the last write wins.
+    ∂L/∂x = gy with zeros where y was overwritten; ∂L/∂src = gy[key] in src's block ``part``."""
+
+    def __init__(self, key, part, value=None):
+        self.key, self.part, self.value = key, part, value
+
+    def forward(self, x, src=None):
+        xp = get_array_module(x)
+        y = x.copy()
+        y[self.key] = self.value if src is None else src[self.part]
+        self.written = xp.zeros(x.shape, dtype=bool)
+        self.written[self.key] = True
+        self.src_shape = None if src is None else src.shape
+        return y
+
+    def backward(self, gy):
+        gx = _where(self.written, 0.0, gy)
+        if self.src_shape is None:
+            return gx
+        nx, ns = self.needs_input_grad
+        gsrc = _src_grad(gy, self.key, self.part, self.src_shape) if ns else None
+        return gx if nx else None, gsrc
+
+
+class ScatterAddInto(Function):
+    """y = x with src[part] added at key (repeats accumulate).
+    ∂L/∂x = gy; ∂L/∂src = gy[key] in src's block ``part``."""
+
+    def __init__(self, key, part):
+        self.key, self.part = key, part
+
+    def forward(self, x, src):
+        y = x.copy()
+        backend.scatter_add(y, self.key, src[self.part])
+        self.src_shape = src.shape
+        return y
+
+    def backward(self, gy):
+        nx, ns = self.needs_input_grad
+        gsrc = _src_grad(gy, self.key, self.part, self.src_shape) if ns else None
+        return gy if nx else None, gsrc
+
+
+def _src_grad(gy, key, part, src_shape):
+    """gy[key], put in the block ``part`` of zeros(src_shape) when index is smaller than src."""
+    g = _gather(gy, key)
+    return g if g.shape == tuple(src_shape) else _scatter_add(g, part, src_shape)
+
+
+def _scatter_key(x, dim, index, src, op):
+    """Check scatter's arguments as torch does; return (key, part): ``key`` the places written
+    in x, ``part`` the block of src read."""
+    xp = get_array_module(x.data)
+    index = _index_array(index, xp, op, kinds=("int64",))
+    axis = _normalize_dim(dim, x.ndim, op)
+    if index.ndim != x.ndim:
+        raise ValueError(
+            f"{op}: index must have as many dimensions as input, got index shape "
+            f"{index.shape} for input shape {x.shape}"
+        )
+    if src is not None:
+        if src.ndim != index.ndim:
+            raise ValueError(
+                f"{op}: index must have as many dimensions as src, got index shape "
+                f"{index.shape} for src shape {src.shape}"
+            )
+        if src.dtype != x.dtype:
+            raise TypeError(f"{op}: expected src dtype {x.dtype} (input's), got {src.dtype}")
+    for d in range(index.ndim):
+        if (d != axis and index.shape[d] > x.shape[d]) or (
+            src is not None and index.shape[d] > src.shape[d]
+        ):
+            also = "" if src is None else f" and no larger than src shape {src.shape}"
+            raise ValueError(
+                f"{op}: index shape {index.shape} must be no larger than input shape "
+                f"{x.shape} apart from dimension {axis}{also}"
+            )
+    index = _check_bounds(index, x.shape[axis], axis, op)
+    return _pick_key(index, axis, index.shape), tuple(slice(0, n) for n in index.shape)
+
+
+def scatter(input, dim: int, index, src=None, *, value=None) -> Tensor:
+    """A copy of input with src written at the places index names along ``dim`` (dim = 1):
+
+        out[i][index[i][j][k]][k] = src[i][j][k]
+
+    ``src`` may be a number (or pass ``value=``): that number is written everywhere. index is
+    int64 with input's number of dimensions, no larger than src anywhere and than input apart
+    from ``dim``. Where index repeats a place, which write wins is unspecified (as torch).
+
+    Gradient: to input, gy with zeros at the written places; to src, gy gathered at index.
+
+        >>> scatter(zeros(3), 0, tensor([2, 0]), tensor([5., 7.]))
+        tensor([7., 0., 5.])
+    """
+    x = as_tensor(input)
+    if src is not None and not isinstance(src, Tensor) and not is_array(src):
+        src, value = None, src  # scatter(x, dim, index, 2.5): the number form
+    if src is None and value is None:
+        raise TypeError("scatter: expected src (a tensor) or value (a number)")
+    s = None if src is None else as_tensor(src)
+    if x.ndim == 0:  # torch treats a scalar as one element along dim 0
+        _normalize_dim(dim, 0, "scatter")
+        y = scatter(x.reshape(1), 0, _flat(index), None if s is None else _flat(s), value=value)
+        return y.reshape(())
+    key, part = _scatter_key(x, dim, index, s, "scatter")
+    if s is None:
+        return Scatter(key, part, value)(x)
+    return Scatter(key, part)(x, s)
+
+
+def scatter_add(input, dim: int, index, src) -> Tensor:
+    """A copy of input with src added at the places index names along ``dim`` (dim = 1):
+
+        out[i][index[i][j][k]][k] += src[i][j][k]
+
+    Repeated places accumulate every contribution. Shapes as in ``scatter``.
+
+    Gradient: to input, gy; to src, gy gathered at index.
+    """
+    x, s = as_tensor(input), as_tensor(src)
+    if x.ndim == 0:
+        _normalize_dim(dim, 0, "scatter_add")
+        return scatter_add(x.reshape(1), 0, _flat(index), _flat(s)).reshape(())
+    key, part = _scatter_key(x, dim, index, s, "scatter_add")
+    return ScatterAddInto(key, part)(x, s)
+
+
+def _flat(a):
+    """A 0-d index or src as 1-D (torch treats a scalar as one element along dim 0)."""
+    if isinstance(a, Tensor):
+        return a.reshape(1) if a.ndim == 0 else a
+    return a.reshape(1) if is_array(a) and a.ndim == 0 else a
+
+
+# ---------------------------------------------------------------- masked_select
+def masked_select(input, mask) -> Tensor:
+    """The elements of input where the bool ``mask`` is true, as a 1-D tensor in row-major
+    order; input and mask broadcast together first.
+
+    Gradient: gy scattered back to the selected places (summed over a broadcast input).
+    """
+    x = as_tensor(input)
+    m = mask.data if isinstance(mask, Tensor) else get_array_module(x.data).asarray(mask)
+    if m.dtype.kind != "b":
+        raise TypeError(f"masked_select: expected a bool mask, got dtype {m.dtype}")
+    shape = broadcast_shapes(x.shape, m.shape, op="masked_select") or (1,)
+    xp = get_array_module(x.data)
+    if x.shape != shape:
+        x = broadcast_to(x.reshape(x.shape or (1,)), shape)
+    m = xp.broadcast_to(m.reshape(m.shape or (1,)), shape)
+    return Gather(xp.nonzero(m))(x)
+
+
+# ---------------------------------------------------------------- nonzero, count_nonzero
+def nonzero(input, *, as_tuple: bool = False):
+    """The int64 indices of the nonzero elements, one row each: shape (n, ndim), row-major
+    order. With ``as_tuple``, one 1-D tensor per dimension instead (a 0-d input counts as 1-D).
+    No gradient.
+
+        >>> nonzero(tensor([[0, 3], [4, 0]]))
+        tensor([[0, 1], [1, 0]])
+    """
+    a = as_tensor(input).data
+    xp = get_array_module(a)
+    if as_tuple:
+        return tuple(Tensor(i.astype("int64")) for i in xp.nonzero(a.reshape(a.shape or (1,))))
+    if a.ndim == 0:
+        return Tensor(xp.zeros((int(a != 0), 0), "int64"))
+    return Tensor(xp.stack(xp.nonzero(a), axis=1).astype("int64"))
+
+
+def argwhere(input) -> Tensor:
+    """``nonzero(input)``: the (n, ndim) int64 indices of the nonzero elements. No gradient."""
+    return nonzero(input)
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    """How many elements are nonzero, over ``dim`` (an int, a tuple, or None for all): int64,
+    no gradient."""
+    a = as_tensor(input).data
+    xp = get_array_module(a)
+    axes = None
+    if dim is not None:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = tuple(_normalize_dim(d, max(a.ndim, 1), "count_nonzero") for d in dims)
+        if len(set(axes)) < len(axes):
+            raise ValueError(f"count_nonzero: dim {dim} names a dimension more than once")
+        if a.ndim == 0:
+            axes = None
+    return Tensor(xp.asarray((a != 0).sum(axis=axes), dtype="int64"))
+
+
+# ---------------------------------------------------------------- meshgrid
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids from k 1-D (or 0-d) tensors of sizes n₁ … n_k: output i holds tensor i
+    along dimension i, repeated along the others, all of shape (n₁, …, n_k). With
+    ``indexing="xy"`` the first two dimensions swap: shape (n₂, n₁, n₃, …), as NumPy's default.
+
+    Gradient: each grid summed back over its repeated dimensions.
+
+        >>> meshgrid(tensor([1, 2]), tensor([3, 4, 5]))[0].shape
+        (2, 3)
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f'meshgrid: indexing must be "ij" or "xy", got {indexing!r}')
+    if not tensors:
+        raise ValueError("meshgrid: expected a non-empty sequence of tensors")
+    ts = [as_tensor(t) for t in tensors]
+    for i, t in enumerate(ts):
+        if t.ndim > 1:
+            raise ValueError(
+                f"meshgrid: expected 0-d or 1-D tensors, tensor {i} has shape {t.shape}"
+            )
+        if t.dtype != ts[0].dtype:
+            raise TypeError(
+                f"meshgrid: expected tensors of one dtype, tensor 0 is {ts[0].dtype} and "
+                f"tensor {i} is {t.dtype}"
+            )
+    where = list(range(len(ts)))  # the output dimension each tensor runs along
+    if indexing == "xy" and len(ts) > 1:
+        where[0], where[1] = 1, 0
+    shape = [0] * len(ts)
+    for t, d in zip(ts, where):
+        shape[d] = t.numel()
+    grids = []
+    for t, d in zip(ts, where):
+        view = [1] * len(ts)
+        view[d] = t.numel()
+        grids.append(broadcast_to(t.reshape(tuple(view)), tuple(shape)))
+    return tuple(grids)
