@@ -431,9 +431,7 @@ class Tensor:
         return _L.outer(self, o)
 
     def kron(self, o):
-        from .functions.einsum import kron
-
-        return kron(self, o)
+        return _E.kron(self, o)
 
     def diag(self, diagonal=0):
         return _L.diag(self, diagonal)
@@ -1061,6 +1059,7 @@ from .functions import activation as _Act  # noqa: E402
 from .functions import arithmetic as _A  # noqa: E402
 from .functions import comparison as _C  # noqa: E402
 from .functions import cumulative as _Cu  # noqa: E402
+from .functions import einsum as _E  # noqa: E402
 from .functions import indexing as _I  # noqa: E402
 from .functions import linalg as _L  # noqa: E402
 from .functions import reduction as _R  # noqa: E402
