@@ -41,12 +41,16 @@ class Cumsum(Function):
 def cumsum(x, dim, *, dtype=None):
     """Running sums along ``dim`` (int and bool inputs sum as int64, as torch); ``dtype``
     casts the input first."""
+    return _running(Cumsum, x, dim, dtype, "cumsum")
+
+
+def _running(cls, x, dim, dtype, op):
+    """Running op ``cls`` along ``dim`` of x cast to ``dtype``; a 0-d x as one element."""
     x = as_tensor(x)
     if dtype is not None:
         x = x.to(dtype)
-    return Cumsum(_normalize_dim(dim, builtins.max(x.ndim, 1), "cumsum"))(
-        x if x.ndim else x.reshape(1)
-    ).reshape(x.shape)
+    axis = _normalize_dim(dim, builtins.max(x.ndim, 1), op)
+    return cls(axis)(x if x.ndim else x.reshape(1)).reshape(x.shape)
 
 
 def _rev_cumsum(g, axis):
@@ -117,12 +121,7 @@ def cumprod(input, dim: int, *, dtype=None) -> Tensor:
 
     Gradient: gxₖ = Σ_{i≥k} gyᵢ Π_{j≤i, j≠k} xⱼ, exact also where x has zeros.
     """
-    x = as_tensor(input)
-    if dtype is not None:
-        x = x.to(dtype)
-    return Cumprod(_normalize_dim(dim, builtins.max(x.ndim, 1), "cumprod"))(
-        x if x.ndim else x.reshape(1)
-    ).reshape(x.shape)
+    return _running(Cumprod, input, dim, dtype, "cumprod")
 
 
 def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:

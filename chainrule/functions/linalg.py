@@ -71,43 +71,37 @@ def matmul(a, b):
     )
 
 
+def _of_ranks(op, a, b, ranks, want):
+    """a and b as Tensors, or a ValueError naming both shapes if their ranks aren't ``ranks``."""
+    a, b = as_tensor(a), as_tensor(b)
+    if (a.ndim, b.ndim) != ranks:
+        raise ValueError(f"{op}: expected {want}, got shapes {a.shape} and {b.shape}")
+    return a, b
+
+
 def mm(a, b):
     """2-D matrix product."""
-    a, b = as_tensor(a), as_tensor(b)
-    if a.ndim != 2 or b.ndim != 2:
-        raise ValueError(f"mm: expected 2-D tensors, got shapes {a.shape} and {b.shape}")
-    return matmul(a, b)
+    return matmul(*_of_ranks("mm", a, b, (2, 2), "2-D tensors"))
 
 
 def bmm(a, b):
     """Batched 3-D matrix product."""
-    a, b = as_tensor(a), as_tensor(b)
-    if a.ndim != 3 or b.ndim != 3:
-        raise ValueError(f"bmm: expected 3-D tensors, got shapes {a.shape} and {b.shape}")
-    return matmul(a, b)
+    return matmul(*_of_ranks("bmm", a, b, (3, 3), "3-D tensors"))
 
 
 def dot(a, b):
     """Inner product of two 1-D tensors."""
-    a, b = as_tensor(a), as_tensor(b)
-    if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"dot: expected 1-D tensors, got shapes {a.shape} and {b.shape}")
-    return matmul(a, b)
+    return matmul(*_of_ranks("dot", a, b, (1, 1), "1-D tensors"))
 
 
 def mv(a, v):
     """Matrix (n, k) times vector (k,)."""
-    a, v = as_tensor(a), as_tensor(v)
-    if a.ndim != 2 or v.ndim != 1:
-        raise ValueError(f"mv: expected a 2-D and a 1-D tensor, got shapes {a.shape} and {v.shape}")
-    return matmul(a, v)
+    return matmul(*_of_ranks("mv", a, v, (2, 1), "a 2-D and a 1-D tensor"))
 
 
 def outer(a, b):
     """The outer product a bᵀ of two 1-D tensors: (n,) and (m,) give (n, m)."""
-    a, b = as_tensor(a), as_tensor(b)
-    if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"outer: expected 1-D tensors, got shapes {a.shape} and {b.shape}")
+    a, b = _of_ranks("outer", a, b, (1, 1), "1-D tensors")
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
