@@ -195,6 +195,21 @@ def test_axpy_falls_back_on_strided_or_mixed_arrays():
     assert (y64 == 1).all()
 
 
+def test_axpy_each_gives_each_pair_the_bits_of_axpy():
+    """An optimizer's group in one call: small arrays (NumPy) and large ones (BLAS) alike."""
+    rng = np.random.default_rng(3)
+    sizes = [10, backend.AXPY_MIN - 1, backend.AXPY_MIN, 1 << 16]
+    xs = [rng.standard_normal(n).astype(np.float32) for n in sizes]
+    ys = [rng.standard_normal(n).astype(np.float32) for n in sizes]
+    want = [y.copy() for y in ys]
+    for x, y in zip(xs, want):
+        backend.axpy(-0.3, x, y)
+    backend.axpy_each(-0.3, xs, ys)
+    for y, w in zip(ys, want):
+        np.testing.assert_array_equal(y, w)
+        assert not np.array_equal(y, w + 1)  # (the update did change them)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
 def test_large_temporaries_are_reused_without_page_faults():
     # an 8 MB array freed and made again, as a training step does with its activations. With

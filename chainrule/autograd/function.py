@@ -32,6 +32,13 @@ def bump_version(t) -> None:
     _epoch[0] += 1
 
 
+def bump_versions(ts) -> None:
+    """``bump_version`` for each of ``ts`` (an optimizer's parameters), in one call."""
+    for t in ts:
+        t._version[0] += 1
+    _epoch[0] += 1
+
+
 _ONE = (True,)
 # for ops of four or more inputs, all Tensors: each attribute gathered in one C-level pass
 _data, _requires = attrgetter("data"), attrgetter("_requires_grad")

@@ -17,6 +17,8 @@ from .activation import _sigmoid, log_softmax, softmax
 from .arithmetic import _exp, _log, _where, clamp, number_arg, where
 
 _REDUCTIONS = ("none", "mean", "sum")
+_np = backend.np
+_max, _sum = _np.maximum.reduce, _np.add.reduce
 
 
 # ------------------------------------------------------------------ shared helpers
@@ -357,10 +359,11 @@ class CrossEntropy(Function):
         Bₙ,c = (1 − ε) w[tₙ] [c = tₙ] + (ε / C) w_c.
     """
 
-    def __init__(self, target, weight, ignore_index, smoothing, reduction, t_min=None):
+    def __init__(self, target, weight, ignore_index, smoothing, reduction, t_min=None, plain=None):
         self.target, self.weight = target, weight
         self.ignore_index, self.smoothing, self.reduction = ignore_index, smoothing, reduction
         self.t_min = t_min
+        self.plain = plain  # None: the forward tells (True when the caller has checked)
 
     def _plain(self, x, t_min):
         """The common case, kept lean: (N, C) logits, mean over N, no weights, smoothing or
@@ -374,20 +377,28 @@ class CrossEntropy(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        t_min = self.target.min() if self.t_min is None and self.target.size else self.t_min
-        self.plain = self._plain(x, t_min)
+        if self.plain is None:
+            t_min = self.target.min() if self.t_min is None and self.target.size else self.t_min
+            self.plain = self._plain(x, t_min)
         if self.plain:  # few NumPy calls: this is every classifier's loss
             n = x.shape[0]
-            z = x - x.max(axis=1, keepdims=True)
-            e = xp.exp(z)
-            s = e.sum(axis=1, keepdims=True)
-            self.p = e / s
-            self.rows = _row_starts(xp, n, x.shape[1])
+            rows = self.rows = _row_starts(xp, n, x.shape[1])
             # element [n, t[n]] as a flat index: fast (in the rows' int64: uint64 + int64
             # would make floats)
-            self.flat = self.rows + self.target.astype(self.rows.dtype, copy=False)
+            self.flat = rows + self.target.astype(rows.dtype, copy=False)
+            if xp is _np:  # NumPy's reductions themselves, without their Python wrappers
+                z = x - _max(x, 1, None, None, True)
+                e = _np.exp(z)
+                s = _sum(e, 1, None, None, True)
+                loss = _sum(_np.log(s), None) - _sum(z.take(self.flat), None)
+            else:
+                z = x - x.max(axis=1, keepdims=True)
+                e = xp.exp(z)
+                s = e.sum(axis=1, keepdims=True)
+                loss = xp.log(s).sum() - z.take(self.flat).sum()
+            self.p = xp.divide(e, s, out=e)  # e is ours: the softmax in its place
             self.save_for_backward(x)
-            return (xp.log(s).sum() - z.take(self.flat).sum()) * (1.0 / n)
+            return loss * (1.0 / n)
         eps, C = self.smoothing, x.shape[1]
         z = x - x.max(axis=1, keepdims=True) if x.size else x
         e = xp.exp(z)
@@ -482,6 +493,28 @@ def cross_entropy(
     >>> cross_entropy(cr.tensor([[2.0, 0.0]]), cr.tensor([0]))     # −ln softmax = ln(1 + e⁻²)
     tensor(0.1269)
     """
+    if (  # the usual call, (N, C) logits and N class indices, checked in a few steps
+        type(input) is Tensor
+        and type(target) is Tensor
+        and weight is None
+        and ignore_index == -100
+        and reduction == "mean"
+        and type(label_smoothing) is float
+        and label_smoothing == 0.0
+        and size_average is None
+        and reduce is None
+    ):
+        xd, td = input.data, target.data
+        if (
+            xd.ndim == 2
+            and td.ndim == 1
+            and xd.dtype.kind == "f"
+            and td.dtype.kind in "iu"
+            and td.shape[0] == xd.shape[0]
+            and xd.size
+            and _unsigned(td).max() < xd.shape[1]  # also no negatives (no ignore_index)
+        ):
+            return CrossEntropy(td, None, -100, 0.0, "mean", 0, plain=True)(input)
     op = "cross_entropy"
     reduction = _reduction(reduction, size_average, reduce, op)
     label_smoothing = number_arg(label_smoothing, op, "label_smoothing")

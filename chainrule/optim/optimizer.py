@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
+from itertools import chain
 from typing import Any
 
 from .. import backend
@@ -231,11 +233,23 @@ def _copy_state_value(param: Tensor, key: str, value):
     return copy.deepcopy(value)
 
 
+_PLAIN = frozenset((float, int, bool, str, list, type(None)))  # option types that need no look
+_PLAIN_OR_TUPLE = _PLAIN | {tuple}
+_is_tuple = partial(type.__instancecheck__, tuple)  # isinstance(v, tuple), C-level
+
+
 def _numbers(group: dict[str, Any]) -> None:
     """NumPy scalars among a group's options (an lr taken from ``numpy.geomspace``, betas from
     an array) become the Python numbers they hold, as torch reads them. Kept as they are, a
     ``numpy.float64`` would make NumPy compute the float32 update in float64 and round it
     differently."""
+    values = group.values()
+    if _PLAIN.issuperset(map(type, values)):  # the usual group: one C-level pass
+        return
+    if _PLAIN_OR_TUPLE.issuperset(map(type, values)) and _PLAIN.issuperset(
+        map(type, chain.from_iterable(filter(_is_tuple, values)))
+    ):  # Adam's betas
+        return
     generic = backend.np.generic
     for key, value in group.items():
         if isinstance(value, generic):

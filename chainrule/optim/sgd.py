@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
-from ..autograd.function import bump_version
+from ..autograd.function import bump_version, bump_versions
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative
 
@@ -55,10 +55,11 @@ class SGD(Optimizer):
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
         if not (momentum or wd or maximize):  # plain SGD, the common case: p ← p − lr·∇
-            for p in group["params"]:
-                if p.grad is not None:
-                    backend.axpy(-lr, p.grad.data, p.data)
-                    bump_version(p)
+            ps = [p for p in group["params"] if p.grad is not None]
+            try:
+                backend.axpy_each(-lr, [p.grad.data for p in ps], [p.data for p in ps])
+            finally:  # (all of them, also if one fails half-way: a bump only adds checks)
+                bump_versions(ps)
             return
         for p in group["params"]:
             if p.grad is None:

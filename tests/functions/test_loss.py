@@ -138,6 +138,35 @@ def test_cross_entropy_target_range_any_integer_dtype(dtype):
             L.cross_entropy(cr.tensor(x), cr.tensor(np.array([0, 1, -2, 1], dtype=dtype)))
 
 
+def test_cross_entropy_default_ignore_index_in_the_target_is_ignored():
+    """The usual call takes a short path when every target is a class; one equal to the
+    default ignore_index (-100) must send it the general way, which skips that sample."""
+    x = np.random.default_rng(4).standard_normal((5, 3)).astype(np.float32)
+    t = np.array([2, -100, 0, 1, -100])
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    loss, want = L.cross_entropy(xc, cr.tensor(t)), F.cross_entropy(xt, torch.tensor(t))
+    loss.backward()
+    want.backward()
+    assert_close(loss, want.detach().numpy(), "float32")
+    assert_close(xc.grad, xt.grad.numpy(), "float32")
+    assert (xc.grad.data[[1, 4]] == 0).all()
+
+
+def test_cross_entropy_short_path_gives_the_general_paths_bits():
+    """label_smoothing=0 (an int) takes the general entry; the default 0.0 the short one."""
+    rng = np.random.default_rng(5)
+    x, t = rng.standard_normal((64, 10)).astype(np.float32), rng.integers(0, 10, 64)
+    out = []
+    for kw in ({}, {"label_smoothing": 0}):
+        xc = cr.tensor(x, requires_grad=True)
+        loss = L.cross_entropy(xc, cr.tensor(t), **kw)
+        loss.backward()
+        out.append((loss.data, xc.grad.data))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    assert out[0][0].dtype == np.float32 and out[0][1].dtype == np.float32
+
+
 def test_cross_entropy_errors():
     x = cr.tensor(np.zeros((3, 10)))
     with pytest.raises(IndexError, match="target 12 out of range for 10 classes"):

@@ -92,6 +92,34 @@ def test_step_bumps_the_version_counter():
     assert p._version[0] == before + 1
 
 
+def test_plain_sgd_step_bumps_every_version_even_when_one_update_fails():
+    """The plain step updates the whole group in one call; a gradient of the wrong shape makes
+    it raise, and the parameters updated before it must still count as modified."""
+    a, b = param(), Parameter(cr.tensor([1.0, 2.0, 3.0]))
+    x = cr.tensor([1.0, 1.0], requires_grad=True)
+    y = (a * x).sum()  # saves a for the backward
+    a.grad, b.grad = cr.tensor([1.0, 1.0]), cr.tensor([[1.0, 1.0], [1.0, 1.0]])
+    with pytest.raises(ValueError):
+        SGD([a, b], lr=0.1).step()
+    np.testing.assert_allclose(a.data, [0.9, 1.9])  # updated before b failed
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_option_types_are_read_as_numbers_only_where_numpy_scalars_hide():
+    from chainrule.optim.optimizer import _numbers
+
+    params = [param()]
+    plain = {"params": params, "lr": 0.1, "betas": (0.9, 0.999), "amsgrad": False, "x": None}
+    group = dict(plain)
+    _numbers(group)
+    assert group == plain and group["betas"] is plain["betas"]
+    group = dict(plain, betas=(0.9, np.float32(0.5)), eps=np.float64(1e-8), n=np.int64(3))
+    _numbers(group)
+    assert group["betas"] == (0.9, 0.5) and type(group["betas"][1]) is float
+    assert type(group["eps"]) is float and type(group["n"]) is int and group["params"] is params
+
+
 def test_add_param_group_mid_training_matches_torch():
     prob = Problem(steps=10)
     ours, theirs = prob.cr_params(), prob.torch_params()
