@@ -368,6 +368,48 @@ def as_dtype(dtype):
         raise TypeError(f"unsupported dtype {dtype!r}") from e
 
 
+_SEQUENCES = (list, tuple)
+_PYTHON_DTYPES = {float: DEFAULT_FLOAT, int: DEFAULT_INT, bool: numpy.dtype(bool)}
+
+
+def _held_dtype(seq):
+    """torch's dtype for nested lists of numbers that hold NumPy scalars, arrays or Tensors
+    (None when all are Python numbers): each item counts with its own dtype, a Python float as
+    float32 and an int as int64, and the widest float wins over any integer
+    (``[numpy.float64(1.5), 2.0]`` is float64, ``[numpy.float16(1), 2]`` float16)."""
+    types: set = set()
+    _leaf_types(seq, types)
+    if types.issubset(_PYTHON_DTYPES):
+        return None
+    dtypes: set = set()
+    _leaf_dtypes(seq, dtypes)
+    floats = [d for d in dtypes if d.kind == "f"]
+    return max(floats, key=_itemsize) if floats else numpy.result_type(*dtypes)
+
+
+def _itemsize(dtype):
+    return dtype.itemsize
+
+
+def _leaf_types(seq, types: set) -> None:
+    """Add the types of the items of nested lists and tuples ``seq`` (C-level passes)."""
+    here = set(map(type, seq))
+    if list in here or tuple in here:
+        for s in seq:
+            if type(s) in _SEQUENCES:
+                _leaf_types(s, types)
+        here.difference_update(_SEQUENCES)
+    types |= here
+
+
+def _leaf_dtypes(seq, dtypes: set) -> None:
+    for s in seq:
+        if type(s) in _SEQUENCES:
+            _leaf_dtypes(s, dtypes)
+        else:
+            dtypes.add(_PYTHON_DTYPES.get(type(s)) or numpy.asarray(s).dtype)
+
+
 def asarray(data, dtype=None):
     """Turn Python data or an array into an ndarray, with torch's default dtypes.
 
@@ -382,9 +424,14 @@ def asarray(data, dtype=None):
     else:
         arr = numpy.asarray(data, dtype=dtype)  # straight to dtype: no float32 rounding
         if dtype is None and arr.dtype.kind == "f":
-            arr = arr.astype(DEFAULT_FLOAT)  # Python floats: torch's default float32
-        elif dtype is None and arr.dtype.kind in "iu":
+            # Python floats: torch's default float32; NumPy scalars keep their own dtype
+            held = _held_dtype(data) if type(data) in _SEQUENCES else None
+            arr = arr.astype(DEFAULT_FLOAT if held is None else held)
+        elif dtype is None and arr.dtype == numpy.uint64:  # Python ints past int64
             arr = arr.astype(DEFAULT_INT)
+        elif dtype is None and arr.dtype.kind in "iu" and type(data) not in _SEQUENCES:
+            arr = arr.astype(DEFAULT_INT)
+        # (an int list is int64 unless NumPy integers alone made it narrower, as in torch)
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype} ({type(data).__name__})")
     if dtype is not None:

@@ -21,6 +21,34 @@ def test_tensor_default_dtypes_match_torch(data):
     _same(cr.tensor(data), torch.tensor(data))
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        [np.float64(1.5), 2.0],
+        [[np.float64(1.0)], [2.0]],
+        [np.float32(1.5), 2.0],
+        [np.float32(1.0), np.float64(2.0)],
+        [1, np.float32(2.0)],
+        [np.int32(1), 2.5],
+        [np.float16(1.0), 2],
+        [np.float16(1.0), np.int16(2)],
+        [np.int8(1), np.int8(-3)],
+        (np.uint8(3),),
+        [np.int16(1), np.uint8(2)],
+        [np.int32(1), 2],
+        [True, np.int8(1)],
+        [np.float64(1.0), True],
+        [np.array([1.5]), [2.0]],
+        [np.array([1, 2], np.int8), [3, 4]],
+    ],
+    ids=repr,
+)
+def test_tensor_of_numpy_scalars_in_lists_takes_torchs_dtype(data):
+    """Each NumPy scalar counts with its own dtype, a Python float as float32, and the widest
+    float wins over any integer (NumPy alone would make most of these float64 or float32)."""
+    _same(cr.tensor(data), torch.tensor(data))
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool"])
 def test_tensor_with_dtype(dtype):
     data = [[0.0, 1.0], [2.0, 0.7]] if dtype != "bool" else [[True, False]]
