@@ -3,7 +3,16 @@
 
 from . import functional, init, parallel, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
-from .container import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
+from .container import (
+    Flatten,
+    Identity,
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+    Unflatten,
+)
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .linear import Bilinear, Linear
@@ -27,7 +36,8 @@ from .sparse import Embedding
 
 __all__ = [
     "functional", "init", "parallel", "utils", "Module", "Parameter", "Buffer",
-    "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten", "Unflatten",
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+    "Identity", "Flatten", "Unflatten",
     "Linear", "Bilinear", "Conv1d", "Conv2d", "ConvTranspose2d",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",

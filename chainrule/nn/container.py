@@ -1,15 +1,17 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``; and ``Identity``, ``Flatten``,
-``Unflatten``."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict``; and ``Identity``, ``Flatten``, ``Unflatten``."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from operator import attrgetter, is_
 
 from ..functions import shape as _S
 from ..functions.linear import LinearChain, chain_sizes, linear_chain
 from ..tensor import Tensor
 from .module import Module, _edits
+from .parameter import Parameter
 
 
 def _index(idx, n, who):
@@ -177,6 +179,165 @@ class ModuleDict(Module):
     def clear(self) -> None:
         for k in list(self._modules):
             del self[k]
+
+
+def _as_parameter(value):
+    """What a parameter container stores: a Tensor becomes a Parameter (sharing its data), as
+    in torch; a Parameter, or anything else, is kept as it is."""
+    return (
+        Parameter(value)
+        if isinstance(value, Tensor) and not isinstance(value, Parameter)
+        else value
+    )
+
+
+def _describe(value) -> str:
+    if isinstance(value, Tensor):
+        size = "x".join(map(str, value.shape))
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        return f"{kind} containing: [{value.dtype} of size {size}]"
+    return f"Object of type: {type(value).__name__}"
+
+
+class ParameterList(Module):
+    """A list of parameters registered under the keys "0", "1", ...: ``parameters()``,
+    ``state_dict()`` and optimizers see them. A Tensor put in becomes a Parameter."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList([self[i] for i in range(self._size)[idx]])
+        return getattr(self, str(_index(idx, self._size, "ParameterList")))
+
+    def __setitem__(self, idx, value) -> None:
+        setattr(self, str(_index(idx, self._size, "ParameterList")), _as_parameter(value))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(self._size))
+
+    def append(self, value) -> ParameterList:
+        self._size += 1
+        setattr(self, str(self._size - 1), _as_parameter(value))
+        return self
+
+    def extend(self, values) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+    def __iadd__(self, values) -> ParameterList:
+        return self.extend(values)
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({i}): {_describe(v)}" for i, v in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters (string keys) registered under their keys. A Tensor put in becomes
+    a Parameter; a plain dict given to the constructor or ``update`` goes in sorted by key, an
+    OrderedDict or ParameterDict in its own order (as torch)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys: dict = {}  # the keys in order (values unused)
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key, value) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict: keys must be strings, got {key!r}")
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key) -> bool:
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def values(self):
+        return [self[k] for k in self._keys]
+
+    def items(self):
+        return [(k, self[k]) for k in self._keys]
+
+    def get(self, key, default=None):
+        return self[key] if key in self._keys else default
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        if not self._keys:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def setdefault(self, key, default=None):
+        if key not in self._keys:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        for k in list(self._keys):
+            del self[k]
+
+    def update(self, parameters) -> None:
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = parameters
+        for i, pair in enumerate(pairs):
+            if len(pair) != 2:
+                raise ValueError(
+                    f"ParameterDict.update: element {i} should have length 2, got {len(pair)}"
+                )
+            self[pair[0]] = pair[1]
+
+    def copy(self) -> ParameterDict:
+        return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys, default=None) -> ParameterDict:
+        return ParameterDict(OrderedDict((k, default) for k in keys))
+
+    def __or__(self, other) -> ParameterDict:
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ior__(self, other) -> ParameterDict:
+        self.update(other)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): {_describe(v)}" for k, v in self.items())
 
 
 class Identity(Module):

@@ -498,3 +498,66 @@ def test_unflatten_matches_torch(dim, size):
 def test_identity():
     x = cr.randn(2)
     assert_close(Identity()(x).data, x.data)
+
+
+# ---------------------------------------------------------------- ParameterList / ParameterDict
+def _twin_lists():
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((3, 4), (4,), (2, 3))]
+    ours = cr.nn.ParameterList([cr.tensor(arrays[0]), cr.nn.Parameter(cr.tensor(arrays[1]))])
+    ours.append(cr.tensor(arrays[2]))
+    theirs = torch.nn.ParameterList(
+        [torch.tensor(arrays[0]), torch.nn.Parameter(torch.tensor(arrays[1]))]
+    )
+    theirs.append(torch.tensor(arrays[2]))
+    return ours, theirs
+
+
+def test_parameter_list_registers_tensors_as_parameters_like_torch():
+    ours, theirs = _twin_lists()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert all(isinstance(p, cr.nn.Parameter) and p.requires_grad for p in ours)
+    assert len(ours) == 3 and ours[-1].shape == (2, 3)
+    assert [p.shape for p in ours[1:]] == [(4,), (2, 3)]
+    # an SGD step on a loss over all of them lands where torch's does
+    for ps, lib in ((ours, cr), (theirs, torch)):
+        opt = lib.optim.SGD(ps.parameters(), lr=0.5)
+        loss = (ps[0].sum(0) * ps[1]).sum() + (ps[2] ** 2).sum()
+        loss.backward()
+        opt.step()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-6)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours[0] = cr.zeros(1)
+    assert isinstance(ours[0], cr.nn.Parameter) and ours[0].shape == (1,)
+    with pytest.raises(IndexError, match="index 3 is out of range for length 3"):
+        ours[3]
+    assert "(2): Parameter containing: [float32 of size 2x3]" in repr(ours)
+
+
+def test_parameter_dict_orders_and_registers_like_torch():
+    rng = np.random.default_rng(1)
+    b, a = rng.standard_normal(2).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    ours = cr.nn.ParameterDict({"b": cr.tensor(b), "a": cr.tensor(a)})
+    theirs = torch.nn.ParameterDict({"b": torch.tensor(b), "a": torch.tensor(a)})
+    assert list(ours) == list(theirs) == ["a", "b"]  # a plain dict goes in sorted
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ordered = cr.nn.ParameterDict(OrderedDict([("z", cr.ones(1)), ("y", cr.ones(2))]))
+    assert list(ordered.keys()) == ["z", "y"]
+    ours["c"] = cr.zeros(4)
+    assert isinstance(ours["c"], cr.nn.Parameter) and "c" in ours and len(ours) == 3
+    assert [n for n, _ in ours.named_parameters()] == ["a", "b", "c"]
+    assert ours.pop("b").shape == (2,) and "b" not in ours
+    assert [n for n, _ in ours.named_parameters()] == ["a", "c"]
+    assert ours.setdefault("d", cr.ones(1)).shape == (1,) and ours.get("nope") is None
+    merged = ours | {"e": cr.ones(5)}
+    assert list(merged) == ["a", "c", "d", "e"] and "e" not in ours
+    assert ours.popitem()[0] == "d"
+    with pytest.raises(TypeError, match="keys must be strings, got 3"):
+        ours[3] = cr.ones(1)
+    with pytest.raises(KeyError):
+        ours["b"]
+    with pytest.raises(ValueError, match="element 0 should have length 2, got 3"):
+        ours.update([("x", cr.ones(1), 1)])
+    ours.clear()
+    assert len(ours) == 0 and list(ours.parameters()) == []
