@@ -618,7 +618,8 @@ class Tensor:
         return _A.where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        return _A.where(mask, value, self)
+        out = _A.where(mask, value, self)
+        return out if out.dtype == self.dtype else out.to(self.dtype)  # torch keeps self's
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, **kw):
@@ -877,6 +878,37 @@ class Tensor:
         bump_version(self)
         return self
 
+    def _rewrite(self, name, fn, *args, **kwargs):
+        """Overwrite this tensor with ``fn(self, *args, **kwargs)``, an out-of-place op that
+        keeps its shape: torch's in-place variants (``x.exp_()``, ``x.scatter_(...)``).
+        Under autograd the op joins the graph on a copy of this tensor as it was, and this
+        tensor's node is re-pointed at it, as in ``_inplace``; the result is cast to this
+        tensor's dtype."""
+        grad = is_grad_enabled() and (
+            self._requires_grad
+            or any(isinstance(a, Tensor) and a._requires_grad for a in (*args, *kwargs.values()))
+        )
+        if grad:
+            self._check_inplace(name)
+            before = _wrap(self.data.copy(), self.grad_fn)
+            before._requires_grad = self._requires_grad
+            out = fn(before, *args, **kwargs)
+        else:
+            with _no_grad():
+                out = fn(self, *args, **kwargs)
+        if out.shape != self.shape:
+            raise ValueError(
+                f"{name}: the result's shape {out.shape} differs from the in-place tensor's "
+                f"shape {self.shape}"
+            )
+        xp = backend.get_array_module(self.data)
+        xp.copyto(self.data, out.data, casting="same_kind")
+        if grad:  # (a comparison's result carries no gradient: nor does the tensor then)
+            self.grad_fn = out.grad_fn
+            self._requires_grad = out._requires_grad
+        bump_version(self)
+        return self
+
     def _shallow(self):
         """This tensor as it is now: the input of an in-place op's graph node."""
         t = _wrap(self.data, self.grad_fn)
@@ -953,6 +985,34 @@ class Tensor:
     def copy_(self, src) -> Tensor:
         """Copy ``src`` (broadcast) into this tensor, in place."""
         self[...] = src
+        return self
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        return self._rewrite("masked_fill_", Tensor.masked_fill, mask, value)
+
+    def scatter_(self, dim, index, src=None, *, value=None) -> Tensor:
+        return self._rewrite("scatter_", lambda t, s: t.scatter(dim, index, s, value=value), src)
+
+    def scatter_add_(self, dim, index, src) -> Tensor:
+        return self._rewrite("scatter_add_", lambda t, s: t.scatter_add(dim, index, s), src)
+
+    def fill_diagonal_(self, fill_value, wrap=False) -> Tensor:
+        """Fill the main diagonal (all indices equal); a tall matrix's diagonal restarts every
+        ``columns + 1`` rows when ``wrap``, as NumPy's fill_diagonal."""
+        shape = self.shape
+        if len(shape) < 2:
+            raise ValueError(f"fill_diagonal_: the tensor must be at least 2-D, got {shape}")
+        if len(shape) > 2 and len(set(shape)) != 1:
+            raise ValueError(f"fill_diagonal_: all dimensions must be equal, got {shape}")
+        xp = backend.get_array_module(self.data)
+        if len(shape) == 2:
+            rows, cols = shape
+            end = rows * cols if wrap else min(rows, cols) * cols
+            flat = xp.arange(0, end, cols + 1)
+            key = (flat // cols, flat % cols)
+        else:
+            key = (xp.arange(shape[0]),) * len(shape)
+        self[key] = fill_value
         return self
 
     def uniform_(self, a=0.0, b=1.0) -> Tensor:
@@ -1098,3 +1158,29 @@ def _cuda_device(device):
     if device.type != "cuda":
         raise ValueError(f"cuda: expected a CUDA device, got {device}")
     return device
+
+
+# torch's in-place variants of the ops that keep a tensor's shape and dtype: ``x.exp_()``
+# overwrites x with ``x.exp()`` (Tensor._rewrite: recorded like any in-place op under autograd)
+_INPLACE = """
+    abs absolute acos arccos asin arcsin atan arctan ceil cos cosh exp expm1 floor frac log
+    log10 log1p log2 neg reciprocal relu round rsqrt sigmoid sign sin sinh sqrt square tan tanh
+    trunc logical_not nan_to_num pow fmod remainder floor_divide atan2 arctan2 lerp clip
+    eq ne lt le gt ge logical_and logical_or logical_xor tril triu cumsum cumprod
+""".split()
+
+
+def _inplace_variant(name):
+    op = getattr(Tensor, name)
+
+    def method(self, *args, **kwargs):
+        return self._rewrite(name + "_", op, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In place: overwrite this tensor with ``self.{name}(...)``."
+    return method
+
+
+for _name in _INPLACE:
+    if not hasattr(Tensor, _name + "_") and hasattr(Tensor, _name):
+        setattr(Tensor, _name + "_", _inplace_variant(_name))

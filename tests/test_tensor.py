@@ -411,3 +411,111 @@ def test_scatter_and_running_op_methods_match_torch():
     rows, cols = x.nonzero(as_tuple=True)
     np.testing.assert_array_equal(rows.numpy(), [0, 0, 1, 1, 1])
     np.testing.assert_array_equal(cols.numpy(), [0, 2, 0, 1, 2])
+
+
+# ---------------------------------------------------------------- in-place variants
+def _t(a):
+    return lambda: (cr.tensor(a), torch.tensor(a))
+
+
+_OTHER = np.random.default_rng(9).uniform(0.2, 0.8, (3, 4)).astype(np.float32)
+_UNARY = """abs acos arccos asin arcsin atan arctan ceil cos cosh exp expm1 floor frac log log10
+    log1p log2 neg reciprocal relu round rsqrt sigmoid sign sin sinh sqrt square tan tanh trunc
+    nan_to_num""".split()
+INPLACE_CASES = [(n, ()) for n in _UNARY] + [
+    ("pow", (2.0,)),
+    ("pow", (_t(_OTHER),)),
+    ("fmod", (0.3,)),
+    ("remainder", (0.3,)),
+    ("atan2", (_t(_OTHER),)),
+    ("arctan2", (_t(_OTHER),)),
+    ("lerp", (_t(_OTHER), 0.3)),
+    ("clip", (0.3, 0.6)),
+    ("tril", (1,)),
+    ("triu", (-1,)),
+    ("cumsum", (1,)),
+    ("cumprod", (0,)),
+]
+NO_GRAD_CASES = [
+    ("floor_divide", (0.3,)),
+    ("eq", (_t(_OTHER),)),
+    ("ne", (0.5,)),
+    ("lt", (0.5,)),
+    ("le", (0.5,)),
+    ("gt", (_t(_OTHER),)),
+    ("ge", (0.5,)),
+    ("logical_not", ()),
+    ("logical_and", (_t(_OTHER > 0.5),)),
+    ("logical_or", (_t(_OTHER > 0.5),)),
+    ("logical_xor", (_t(_OTHER > 0.5),)),
+]
+
+
+def _both(args):
+    ours, theirs = [], []
+    for a in args:
+        a = a() if callable(a) else (a, a)
+        ours.append(a[0])
+        theirs.append(a[1])
+    return ours, theirs
+
+
+@pytest.mark.parametrize("name,args", INPLACE_CASES + NO_GRAD_CASES, ids=lambda v: str(v)[:20])
+def test_inplace_variants_match_torch_values_and_gradients(name, args):
+    """x.name_(...) overwrites x with x.name(...): same values as torch's, the tensor itself
+    returned, its version bumped, and (for the differentiable ones) the gradient through the
+    in-place op equal to torch's."""
+    a = np.random.default_rng(3).uniform(0.1, 0.9, (3, 4)).astype(np.float32)
+    grad = (name, args) in INPLACE_CASES
+    xs, xt = cr.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad)
+    ys, yt = xs * 1.0, xt * 1.0
+    version = ys._version[0]
+    ours, theirs = _both(args)
+    assert getattr(ys, name + "_")(*ours) is ys
+    getattr(yt, name + "_")(*theirs)
+    assert ys.dtype == cr.float32 and ys._version[0] == version + 1
+    np.testing.assert_allclose(ys.data, yt.detach().numpy(), rtol=1e-6, atol=1e-6)
+    if grad:
+        w = np.linspace(-1, 2, 12, dtype=np.float32).reshape(3, 4)
+        (ys * cr.tensor(w)).sum().backward()
+        (yt * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(xs.grad.data, xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_inplace_variant_of_a_leaf_requiring_grad_refuses_and_casts_like_torch():
+    x = cr.tensor([0.5, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="exp_: a leaf tensor that requires grad"):
+        x.exp_()
+    with cr.no_grad():
+        x.exp_()
+    np.testing.assert_allclose(x.data, np.exp([0.5, 2.0]).astype(np.float32))
+    i = cr.tensor([1, 2])
+    with pytest.raises(TypeError):
+        i.sqrt_()  # a float result can't be written into int64 (torch refuses too)
+    assert i.masked_fill_(cr.tensor([True, False]), 2.5).tolist() == [2, 2]  # as torch
+
+
+def test_masked_fill_scatter_and_fill_diagonal_in_place_match_torch():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    mask = a % 3 == 0
+    index = np.array([[2, 0, 1, 2]])
+    src = -np.ones((1, 4), np.float32)
+    for lib, T in ((cr, cr.tensor), (torch, torch.tensor)):
+        x = T(a, requires_grad=True)
+        y = x * 2
+        y.masked_fill_(T(mask), 0.5).scatter_(0, T(index), T(src)).scatter_add_(0, T(index), T(src))
+        y.fill_diagonal_(7.0)
+        (y * y).sum().backward()
+        if lib is cr:
+            ours = (y.data.copy(), x.grad.data.copy())
+        else:
+            theirs = (y.detach().numpy(), x.grad.numpy())
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    for shape, wrap in (((7, 3), False), ((7, 3), True), ((3, 5), True), ((2, 2, 2), False)):
+        np.testing.assert_array_equal(
+            cr.zeros(*shape).fill_diagonal_(5.0, wrap).data,
+            torch.zeros(*shape).fill_diagonal_(5.0, wrap).numpy(),
+        )
+    with pytest.raises(ValueError, match=r"all dimensions must be equal, got \(2, 3, 2\)"):
+        cr.zeros(2, 3, 2).fill_diagonal_(1.0)

@@ -718,10 +718,16 @@ cos.__doc__ = "cosine; gradient −sin x"
 erf.__doc__ = "the error function; gradient 2/√π·e^(−x²)"
 
 
+class Sign(Floor):
+    """sign(x): −1, 0 or 1 (NaN stays NaN); gradient 0, as torch."""
+
+    def forward(self, x):
+        return get_array_module(x).sign(x)
+
+
 def sign(x):
-    """sign(x), no gradient (zero almost everywhere)."""
-    x = as_tensor(x)
-    return Tensor(get_array_module(x.data).sign(x.data))
+    """sign(x), gradient 0 (zero almost everywhere)."""
+    return Sign()(as_tensor(x))
 
 
 class Rsqrt(Function):
