@@ -197,6 +197,7 @@ from .functions.shape import (
     unflatten,
     unsqueeze,
 )
+from .sampling import bernoulli, multinomial, normal, poisson
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor
 

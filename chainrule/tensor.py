@@ -1015,6 +1015,30 @@ class Tensor:
         self[key] = fill_value
         return self
 
+    def bernoulli(self, *, generator=None) -> Tensor:
+        return _Rand.bernoulli(self)
+
+    def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
+        return _Rand.bernoulli_(self, p)
+
+    def exponential_(self, lambd=1.0, *, generator=None) -> Tensor:
+        return _Rand.exponential_(self, lambd)
+
+    def geometric_(self, p, *, generator=None) -> Tensor:
+        return _Rand.geometric_(self, p)
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
+        return _Rand.cauchy_(self, median, sigma)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None) -> Tensor:
+        return _Rand.log_normal_(self, mean, std)
+
+    def random_(self, from_=0, to=None, *, generator=None) -> Tensor:
+        return _Rand.random_(self, from_, to)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None) -> Tensor:
+        return _Rand.multinomial(self, num_samples, replacement)
+
     def uniform_(self, a=0.0, b=1.0) -> Tensor:
         rng = backend.rng(backend.get_array_module(self.data))  # drawn on this tensor's device
         with _no_grad():
@@ -1114,6 +1138,7 @@ def _no_grad():
 
 
 # The op families; imported last because they import Tensor from here.
+from . import sampling as _Rand  # noqa: E402
 from .autograd.engine import run_backward  # noqa: E402
 from .functions import activation as _Act  # noqa: E402
 from .functions import arithmetic as _A  # noqa: E402
