@@ -159,6 +159,87 @@ class Tensor:
     def element_size(self) -> int:
         return self.data.itemsize
 
+    @property
+    def itemsize(self) -> int:
+        return self.data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.nbytes)
+
+    def ndimension(self) -> int:
+        return self.data.ndim
+
+    @property
+    def is_cpu(self) -> bool:
+        return not backend.is_gpu_array(self.data)
+
+    def get_device(self) -> int:
+        """The GPU's index, or -1 on the CPU (as torch)."""
+        return self.device.index if self.is_cuda else -1
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return False  # chainrule has no complex dtypes
+
+    def is_signed(self) -> bool:
+        return self.data.dtype.kind in "fi"
+
+    def is_nonzero(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"is_nonzero: a tensor with {self.data.size} values is ambiguous; it needs one"
+            )
+        return bool(self.data.reshape(-1)[0])
+
+    def is_same_size(self, other) -> bool:
+        return self.shape == tuple(other.shape)
+
+    def stride(self, dim=None):
+        """Steps between neighbours along each dimension, in elements, as torch reports them
+        for a contiguous tensor (every chainrule tensor reads as contiguous)."""
+        strides, step = [], 1
+        for n in reversed(self.shape):
+            strides.append(step)
+            step *= max(n, 1)
+        strides = tuple(reversed(strides))
+        return strides if dim is None else strides[_normalize_dim(dim, self.ndim, "stride")]
+
+    @property
+    def retains_grad(self) -> bool:
+        fn = self.grad_fn
+        return fn is not None and fn._retain is not None and fn._retain() is self
+
+    # real tensors: conjugation is the identity
+    def conj(self) -> Tensor:
+        return self
+
+    resolve_conj = resolve_neg = positive = conj
+
+    def is_conj(self) -> bool:
+        return False
+
+    is_neg = is_conj
+
+    @property
+    def real(self) -> Tensor:
+        return self
+
+    @property
+    def mH(self) -> Tensor:
+        return self.mT
+
+    def adjoint(self) -> Tensor:
+        return self.mT
+
+    @property
+    def H(self) -> Tensor:
+        if self.ndim > 2:
+            raise ValueError(f"H: expects a matrix (at most 2-D), got shape {self.shape}")
+        return self.T
+
     def numpy(self):
         """The NumPy array: shared memory on the CPU, a copy to the host from a GPU. Raises if
         the tensor requires grad, as torch does."""
@@ -276,6 +357,15 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(backend.bool_)
+
+    def byte(self) -> Tensor:
+        return self.to(backend.uint8)
+
+    def char(self) -> Tensor:
+        return self.to(backend.int8)
+
+    def short(self) -> Tensor:
+        return self.to(backend.int16)
 
     def type(self, dtype=None):
         return str(self.dtype) if dtype is None else self.to(dtype)
@@ -747,6 +837,48 @@ class Tensor:
 
     def is_contiguous(self) -> bool:
         return True  # every op returns contiguous data; views copy where torch's would not
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        t = self.new_full(_S._shape_arg(size), 0, dtype=dtype, device=device)
+        return t.requires_grad_(requires_grad)
+
+    def narrow_copy(self, dim, start, length):
+        return self.narrow(dim, start, length).clone()
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        return _S.split(self, list(split_sizes), dim)
+
+    def sum_to_size(self, *size):
+        """Sum this tensor down to ``size``, a shape it broadcasts from (as torch)."""
+        size = tuple(_S._shape_arg(size))
+        extra = self.ndim - len(size)
+        if extra < 0 or any(n not in (1, m) for n, m in zip(size, self.shape[extra:])):
+            raise ValueError(f"sum_to_size: size {size} is not expandable to {self.shape}")
+        dims = tuple(range(extra)) + tuple(
+            extra + i for i, (n, m) in enumerate(zip(size, self.shape[extra:])) if n == 1 and m != 1
+        )
+        return _R.sum(self, dims, True).reshape(size) if dims else self
+
+    def unfold(self, dimension, size, step):
+        """Every window of ``size`` values along ``dimension``, ``step`` apart, in a new last
+        dimension: (…, L, …) → (…, (L − size) // step + 1, …, size). The windows are picked with
+        ``index_select``, whose gradient adds each window's share back."""
+        d = _normalize_dim(dimension, self.ndim, "unfold")
+        length = self.shape[d] if self.ndim else 1
+        if not 0 <= size <= length:
+            raise ValueError(
+                f"unfold: size {size} doesn't fit dimension {dimension} of size {length}"
+            )
+        if step <= 0:
+            raise ValueError(f"unfold: step must be positive, got {step}")
+        xp = backend.get_array_module(self.data)
+        n = (length - size) // step + 1
+        idx = (xp.arange(n)[:, None] * step + xp.arange(size)[None, :]).reshape(-1)
+        if self.ndim == 0:
+            return self.reshape(1, 1)[0] if size else self.reshape(0, 0)
+        y = _Sel.index_select(self, d, Tensor(idx))
+        y = y.reshape(self.shape[:d] + (n, size) + self.shape[d + 1 :])
+        return _S.movedim(y, d + 1, -1)
 
     def new_zeros(self, *size, dtype=None, device=None):
         return self.new_full(_S._shape_arg(size), 0, dtype=dtype, device=device)

@@ -519,3 +519,70 @@ def test_masked_fill_scatter_and_fill_diagonal_in_place_match_torch():
         )
     with pytest.raises(ValueError, match=r"all dimensions must be equal, got \(2, 3, 2\)"):
         cr.zeros(2, 3, 2).fill_diagonal_(1.0)
+
+
+# ---------------------------------------------------------------- attributes and small methods
+def test_attribute_methods_answer_as_torchs_do():
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    x, t = cr.tensor(a), torch.tensor(a)
+    for name in ("itemsize", "nbytes", "is_cpu", "real"):
+        ours, theirs = getattr(x, name), getattr(t, name)
+        if isinstance(theirs, torch.Tensor):
+            np.testing.assert_array_equal(ours.data, theirs.numpy())
+        else:
+            assert ours == theirs, name
+    for name in ("ndimension", "get_device", "is_floating_point", "is_complex", "is_signed"):
+        assert getattr(x, name)() == getattr(t, name)(), name
+    assert x.stride() == t.stride() and x.stride(-2) == t.stride(-2)
+    assert cr.tensor([3], dtype=cr.uint8).is_signed() is False
+    assert cr.tensor([0.0]).is_nonzero() is False and cr.tensor([[2]]).is_nonzero() is True
+    with pytest.raises(RuntimeError, match="a tensor with 2 values is ambiguous"):
+        cr.tensor([1.0, 2.0]).is_nonzero()
+    assert x.is_same_size(t) and not x.is_same_size(cr.ones(2, 3))
+    for name, dtype in (("byte", cr.uint8), ("char", cr.int8), ("short", cr.int16)):
+        assert getattr(x, name)().dtype == dtype
+        assert str(getattr(t, name)().dtype) == f"torch.{dtype}"
+    np.testing.assert_array_equal(x.mH.data, t.mH.numpy())
+    np.testing.assert_array_equal(x[0].H.data, t[0].H.numpy())
+    np.testing.assert_array_equal(x.adjoint().data, t.adjoint().numpy())
+    assert x.conj() is x and x.positive() is x and not x.is_conj()
+
+
+def test_sum_to_size_split_with_sizes_narrow_copy_and_new_empty_match_torch():
+    a = np.random.default_rng(0).standard_normal((3, 2, 4)).astype(np.float32)
+    x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    for size in ((1, 4), (2, 1), (3, 1, 4), (1, 1, 1), (3, 2, 4)):
+        y, u = x.sum_to_size(*size), t.sum_to_size(*size)
+        assert y.shape == tuple(u.shape)
+        np.testing.assert_allclose(y.data, u.detach().numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"size \(3, 4\) is not expandable to \(3, 2, 4\)"):
+        x.sum_to_size(3, 4)
+    for y, u in zip(x.split_with_sizes([1, 2]), t.split_with_sizes([1, 2])):
+        np.testing.assert_array_equal(y.data, u.detach().numpy())
+    c = x.narrow_copy(2, 1, 2)
+    np.testing.assert_array_equal(c.data, t.narrow_copy(2, 1, 2).detach().numpy())
+    assert not np.shares_memory(c.data, x.data)
+    e = x.new_empty(2, 5)
+    assert e.shape == (2, 5) and e.dtype == cr.float32 and not e.requires_grad
+
+
+@pytest.mark.parametrize(
+    "args", [(2, 2, 1), (1, 2, 1), (0, 1, 1), (-1, 3, 2), (2, 4, 4), (2, 0, 1)]
+)
+def test_unfold_windows_and_their_gradient_match_torch(args):
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, u = x.unfold(*args), t.unfold(*args)
+    assert y.shape == tuple(u.shape)
+    np.testing.assert_array_equal(y.data, u.detach().numpy())
+    w = np.random.default_rng(0).standard_normal(y.shape).astype(np.float32)
+    (y * cr.tensor(w)).sum().backward()
+    (u * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_unfold_errors_name_the_sizes():
+    with pytest.raises(ValueError, match="size 5 doesn't fit dimension 1 of size 4"):
+        cr.ones(2, 4).unfold(1, 5, 1)
+    with pytest.raises(ValueError, match="step must be positive, got 0"):
+        cr.ones(2, 4).unfold(1, 2, 0)
