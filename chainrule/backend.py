@@ -174,7 +174,7 @@ def matmul(a, b, single_thread: bool = False, out=None, any_order: bool = False)
         if single_thread:
             _blas.use(False)
         else:
-            m = a.size // a.shape[-1] if a.ndim > 2 else a.shape[0]
+            m = a.size // (a.shape[-1] or 1) if a.ndim > 2 else a.shape[0]  # (K may be 0)
             _blas.for_product(m, a.shape[-1], b.shape[-1])
     if out is None:
         return a @ b

@@ -195,6 +195,12 @@ def test_axpy_falls_back_on_strided_or_mixed_arrays():
     assert (y64 == 1).all()
 
 
+def test_matmul_of_batched_operands_with_an_empty_inner_dimension_is_zeros():
+    """(…, m, 0) @ (…, 0, n) sums nothing: zeros, as NumPy and torch give (it divided by 0)."""
+    a, b = np.ones((2, 3, 0), np.float32), np.ones((2, 0, 4), np.float32)
+    np.testing.assert_array_equal(backend.matmul(a, b), np.zeros((2, 3, 4), np.float32))
+
+
 def test_axpy_each_gives_each_pair_the_bits_of_axpy():
     """An optimizer's group in one call: small arrays (NumPy) and large ones (BLAS) alike."""
     rng = np.random.default_rng(3)

@@ -1,13 +1,15 @@
-"""Normalisation: batch_norm, layer_norm, group_norm.
+"""Normalisation: batch_norm, layer_norm, group_norm, instance_norm; and rms_norm and
+local_response_norm, which are compositions of differentiable ops.
 
-All three are one op: standardise x over some axes, then scale and shift per feature,
+The first four are one op: standardise x over some axes, then scale and shift per feature,
 
     x̂ = (x − μ) / √(σ² + ε),    y = γ x̂ + β,
 
 with μ and σ² (the biased variance) taken over ``axes``. They differ only in which axes hold
 the statistics (batch norm: every axis but the channel; layer norm: the trailing ones; group
-norm: each group of channels) and which axes γ, β run along. One fused ``Normalize`` does them
-all; its backward, with g = ∂L/∂x̂ = γ ∂L/∂y and m the number of elements per statistic, is
+norm: each group of channels; instance norm: each channel of each sample) and which axes
+γ, β run along. One fused ``Normalize`` does them all; its backward, with g = ∂L/∂x̂ = γ ∂L/∂y
+and m the number of elements per statistic, is
 
     ∂L/∂x = (1/σ̂) (g − mean(g) − x̂ mean(g x̂)),    σ̂ = √(σ² + ε),
 
@@ -18,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .. import backend
 from ..autograd.function import Function, bump_version
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
 from .arithmetic import number_arg
 from .rows import repeats
-from .shape import sum_to
+from .shape import pad, sum_to
 
 
 class Normalize(Function):
@@ -377,4 +380,122 @@ def group_norm(
     return Normalize((2,), eps, view, pshape)(x, weight, bias)
 
 
-__all__ = ["batch_norm", "layer_norm", "group_norm"]
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Instance normalisation: each (sample, channel) of ``input`` (N, C, *) standardised over
+    its own spatial positions, y = γ_c (x − μ_nc) / √(σ²_nc + ε) + β_c.
+
+    With ``use_input_stats`` the running buffers (if given) move towards the batch mean of the
+    per-instance statistics (unbiased variance), r ← (1 − momentum) r + momentum · mean_n s_n;
+    without it the running statistics replace the instance ones (as batch norm in eval).
+    """
+    op = "instance_norm"
+    x = _float_input(input, op)
+    momentum, eps = number_arg(momentum, op, "momentum"), number_arg(eps, op, "eps")
+    if x.ndim < 3:
+        raise ValueError(
+            f"{op}: expected input of at least 3 dimensions (N, C, *), got shape {tuple(x.shape)}"
+        )
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    N, C = x.shape[:2]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise ValueError(
+                f"{op}: {name} must have shape ({C},) for input of shape "
+                f"{tuple(x.shape)}, got {tuple(t.shape)}"
+            )
+    weight = _check_param(weight, (C,), op, "weight")
+    bias = _check_param(bias, (C,), op, "bias")
+    m = x.numel() // (N * C) if N * C else 0
+    if m <= 1:
+        raise ValueError(
+            f"{op}: expected more than 1 spatial element per instance when using input "
+            f"statistics, got input of shape {tuple(x.shape)}"
+        )
+    pshape = (1, C) + (1,) * (x.ndim - 2)
+    fn = Normalize((2,), eps, (N, C, m), pshape)
+    y = fn(x, weight, bias)
+    if running_mean is not None:
+        _update(running_mean, fn.mean.reshape(N, C).mean(axis=0), momentum)
+    if running_var is not None:
+        _update(running_var, (fn.var.reshape(N, C) * (m / (m - 1))).mean(axis=0), momentum)
+    return y
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dims:
+
+        y = γ · x / √(mean(x²) + ε),   ε = None: the machine epsilon of x's dtype.
+
+    A composition of differentiable ops: with r = (mean(x²) + ε)^(−1/2) and g = γ ∂L/∂y,
+    ∂L/∂x = r g − x r³ mean(g x), ∂L/∂γ = Σ ∂L/∂y · x r.
+    """
+    op = "rms_norm"
+    x = _float_input(input, op)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
+        raise ValueError(
+            f"{op}: normalized_shape={list(shape)} expects input of shape "
+            f"(*, {', '.join(map(str, shape))}), got {tuple(x.shape)}"
+        )
+    weight = _check_param(weight, shape, op, "weight")
+    if eps is None:
+        eps = float(backend.np.finfo(x.dtype).eps)
+    eps = number_arg(eps, op, "eps")
+    dims = tuple(range(x.ndim - k, x.ndim))
+    y = x * ((x * x).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return y if weight is None else y * weight
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """Local response normalisation across channels of ``input`` (N, C, *):
+
+        y_c = x_c / (k + α/n · Σ_{c' ∈ W(c)} x_{c'}²)^β,
+
+    W(c) = [c − ⌊n/2⌋, c + ⌊(n−1)/2⌋] ∩ [0, C), n = ``size`` (zero padding, as torch). A
+    composition of differentiable ops."""
+    op = "local_response_norm"
+    x = _float_input(input, op)
+    if x.ndim < 3:
+        raise ValueError(
+            f"{op}: expected an input of 3 or more dimensions (N, C, *), got shape {tuple(x.shape)}"
+        )
+    if int(size) != size or size < 1:
+        raise ValueError(f"{op}: size must be a positive integer, got {size}")
+    if x.numel() == 0:
+        return x
+    N, C = x.shape[:2]
+    sq = (x * x).reshape(N, C, -1)
+    sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
+    total = sq.narrow(1, 0, C)
+    for i in range(1, size):
+        total = total + sq.narrow(1, i, C)
+    div = (total.reshape(x.shape) * (alpha / size) + k) ** beta
+    return x / div
+
+
+__all__ = [
+    "batch_norm",
+    "layer_norm",
+    "group_norm",
+    "instance_norm",
+    "rms_norm",
+    "local_response_norm",
+]

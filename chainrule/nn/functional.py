@@ -14,6 +14,7 @@ from ..functions.activation import (
     softplus,
     tanh,
 )
+from ..functions.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..functions.conv import conv1d, conv2d, conv_transpose2d
 from ..functions.dropout import dropout, dropout1d, dropout2d
 from ..functions.embedding import embedding
@@ -29,7 +30,14 @@ from ..functions.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ..functions.normalization import batch_norm, group_norm, layer_norm
+from ..functions.normalization import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
 from ..functions.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..functions.shape import pad
 
@@ -40,4 +48,6 @@ __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "kl_div", "l1_loss",
     "mse_loss", "nll_loss", "smooth_l1_loss", "batch_norm", "group_norm", "layer_norm",
     "adaptive_avg_pool2d", "avg_pool2d", "max_pool2d", "pad",
+    "instance_norm", "rms_norm", "local_response_norm",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
 ]  # fmt: skip

@@ -7,10 +7,17 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import assert_close, check_against_torch, on_device
+from helpers import assert_close, check_against_torch, check_gradcheck, on_device
 
 import chainrule as cr
-from chainrule.functions.normalization import batch_norm, group_norm, layer_norm
+from chainrule.functions.normalization import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
 
 
 # ------------------------------------------------------------------ batch_norm
@@ -280,3 +287,151 @@ def test_numpy_scalar_eps_and_momentum_act_as_the_numbers_they_hold():
     assert_close(runs[1][0], ref, "float32")
     with pytest.raises(TypeError, match="layer_norm: eps must be a number, got str"):
         layer_norm(cr.tensor(a), (6, 3), eps="1e-3")
+
+
+# ------------------------------------------------------------------ instance_norm
+@pytest.mark.parametrize("shape", [(2, 3, 5), (3, 2, 4, 3), (1, 2, 2, 2, 3)])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_instance_norm_matches_torch(shape, affine, dtype):
+    C = shape[1]
+    if affine:
+        check_against_torch(
+            lambda x, w, b: instance_norm(x, weight=w, bias=b, eps=1e-3),
+            shape,
+            (C,),
+            (C,),
+            torch_fn=lambda x, w, b: F.instance_norm(x, weight=w, bias=b, eps=1e-3),
+            dtype=dtype,
+        )
+    else:
+        check_against_torch(instance_norm, shape, torch_fn=F.instance_norm, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_instance_norm_running_stats_match_torch(dtype):
+    """use_input_stats=True moves the buffers by the batch mean of the per-instance mean and
+    unbiased variance; use_input_stats=False normalises with the buffers."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((4, 3, 6)) * 3 + 1).astype(dtype)
+    rm, rv = on_device(np.zeros(3, dtype)), on_device(np.ones(3, dtype))
+    rm_t, rv_t = (
+        torch.zeros(3, dtype=getattr(torch, dtype)),
+        torch.ones(3, dtype=getattr(torch, dtype)),
+    )
+    for momentum in (0.1, 0.5):
+        y = instance_norm(on_device(x), rm, rv, momentum=momentum)
+        y_t = F.instance_norm(torch.tensor(x), rm_t, rv_t, momentum=momentum)
+        assert_close(y, y_t, dtype, "output")
+        assert_close(rm, rm_t, dtype, "running_mean")
+        assert_close(rv, rv_t, dtype, "running_var")
+        assert str(rm.dtype) == dtype and str(rv.dtype) == dtype
+    check_against_torch(
+        lambda x, w, b: instance_norm(x, rm, rv, w, b, use_input_stats=False),
+        x,
+        (3,),
+        (3,),
+        torch_fn=lambda x, w, b: F.instance_norm(x, rm_t, rv_t, w, b, use_input_stats=False),
+        dtype=dtype,
+    )
+
+
+def test_instance_norm_gradcheck():
+    check_gradcheck(lambda x, w, b: instance_norm(x, weight=w, bias=b), (2, 3, 4), (3,), (3,))
+
+
+def test_instance_norm_errors():
+    with pytest.raises(ValueError, match=r"instance_norm: expected input of at least 3 dim"):
+        instance_norm(cr.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"more than 1 spatial element.*\(2, 3, 1\)"):
+        instance_norm(cr.zeros(2, 3, 1))
+    with pytest.raises(ValueError, match=r"weight must have shape \(3,\), got \(2,\)"):
+        instance_norm(cr.zeros(2, 3, 4), weight=cr.ones(2))
+    with pytest.raises(ValueError, match=r"running_mean must have shape \(3,\).*got \(4,\)"):
+        instance_norm(cr.zeros(2, 3, 4), cr.zeros(4), cr.ones(3))
+    with pytest.raises(TypeError, match=r"instance_norm: input must be floating point"):
+        instance_norm(cr.zeros(2, 3, 4, dtype=cr.int64))
+
+
+# ------------------------------------------------------------------ rms_norm
+@pytest.mark.parametrize(
+    "shape,normalized", [((4, 5), (5,)), ((2, 3, 4), (3, 4)), ((3, 4), 4), ((0, 4), (4,))]
+)
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_rms_norm_matches_torch(shape, normalized, affine, dtype):
+    w_shape = (normalized,) if isinstance(normalized, int) else normalized
+    if affine:
+        check_against_torch(
+            lambda x, w: rms_norm(x, normalized, w),
+            shape,
+            w_shape,
+            torch_fn=lambda x, w: F.rms_norm(x, w_shape, w),  # torch's F takes no int
+            dtype=dtype,
+        )
+    else:
+        check_against_torch(
+            lambda x: rms_norm(x, normalized, eps=0.5),
+            shape,
+            torch_fn=lambda x: F.rms_norm(x, w_shape, eps=0.5),
+            dtype=dtype,
+        )
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_rms_norm_default_eps_is_the_dtypes_machine_epsilon(dtype):
+    """On an all-zero row the output is 0 either way; on a tiny row the eps shows: x/√(x²+ε)."""
+    x = np.full((2, 3), 1e-4, dtype=dtype)
+    y = rms_norm(cr.tensor(x), 3)
+    y_t = F.rms_norm(torch.tensor(x), [3])
+    assert str(y.dtype) == dtype
+    assert_close(y, y_t, dtype)
+    eps = np.finfo(dtype).eps
+    assert_close(y, x / np.sqrt(x * x + eps), dtype)
+
+
+def test_rms_norm_gradcheck():
+    check_gradcheck(lambda x, w: rms_norm(x, (3,), w), (4, 3), (3,))
+
+
+def test_rms_norm_errors():
+    with pytest.raises(ValueError, match=r"rms_norm: normalized_shape=\[4\] expects input of "):
+        rms_norm(cr.zeros(2, 3), 4)
+    with pytest.raises(ValueError, match=r"rms_norm: weight must have shape \(3,\), got \(2,\)"):
+        rms_norm(cr.zeros(2, 3), 3, cr.ones(2))
+
+
+# ------------------------------------------------------------------ local_response_norm
+@pytest.mark.parametrize("shape", [(2, 5, 3), (2, 6, 3, 2), (1, 4, 2, 2, 2)])
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_local_response_norm_matches_torch(shape, size, dtype):
+    check_against_torch(
+        lambda x: local_response_norm(x, size, alpha=0.3, beta=0.6, k=1.5),
+        shape,
+        torch_fn=lambda x: F.local_response_norm(x, size, alpha=0.3, beta=0.6, k=1.5),
+        dtype=dtype,
+    )
+
+
+def test_local_response_norm_defaults_and_empty():
+    check_against_torch(
+        lambda x: local_response_norm(x, 3),
+        (2, 4, 3),
+        torch_fn=lambda x: F.local_response_norm(x, 3),
+        low=-20,
+        high=20,
+    )
+    y = local_response_norm(cr.zeros(0, 3, 2), 2)
+    assert y.shape == (0, 3, 2)
+
+
+def test_local_response_norm_gradcheck():
+    check_gradcheck(lambda x: local_response_norm(x, 3, alpha=0.5), (2, 4, 3))
+
+
+def test_local_response_norm_errors():
+    with pytest.raises(ValueError, match=r"local_response_norm: expected an input of 3 or more"):
+        local_response_norm(cr.zeros(2, 3), 2)
+    with pytest.raises(ValueError, match=r"local_response_norm: size must be a positive integer"):
+        local_response_norm(cr.zeros(2, 3, 4), 0)

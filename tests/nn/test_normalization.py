@@ -10,7 +10,18 @@ import torch
 from helpers import assert_close
 
 import chainrule as cr
-from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from chainrule.nn.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
+)
 
 TORCH_DTYPE = {"float64": torch.float64, "float32": torch.float32}
 
@@ -159,3 +170,83 @@ def test_group_norm_errors():
         GroupNorm(4, 6)
     with pytest.raises(ValueError, match=r"expected input \(N, 6, \*\), got shape \(2, 4, 3\)"):
         GroupNorm(3, 6)(cr.tensor(np.zeros((2, 4, 3), np.float32)))
+
+
+# ------------------------------------------------------------------ InstanceNorm
+IN_CASES = [
+    (InstanceNorm1d, torch.nn.InstanceNorm1d, (4, 3, 5)),
+    (InstanceNorm1d, torch.nn.InstanceNorm1d, (3, 5)),  # unbatched (C, L)
+    (InstanceNorm2d, torch.nn.InstanceNorm2d, (2, 3, 3, 4)),
+    (InstanceNorm2d, torch.nn.InstanceNorm2d, (3, 3, 4)),  # unbatched (C, H, W)
+    (InstanceNorm3d, torch.nn.InstanceNorm3d, (2, 3, 2, 2, 3)),
+]
+
+
+@pytest.mark.parametrize("ours_cls,torch_cls,shape", IN_CASES)
+@pytest.mark.parametrize(
+    "affine,track", [(False, False), (True, False), (True, True), (False, True)]
+)
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_instance_norm_train_then_eval(ours_cls, torch_cls, shape, affine, track, momentum, dtype):
+    """Training steps (outputs, gradients, running statistics), then eval, where tracked
+    statistics replace the instance ones."""
+    rng = np.random.default_rng(7)
+    kw = dict(eps=1e-3, momentum=momentum, affine=affine, track_running_stats=track)
+    ours, theirs = ours_cls(3, dtype=dtype, **kw), torch_cls(3, **kw)
+    _twins(ours, theirs, rng, dtype)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    for _ in range(2):
+        x = (rng.standard_normal(shape) * 2 + 1).astype(dtype)
+        _step(ours, theirs, x, rng, dtype)
+        _compare_buffers(ours, theirs, dtype)
+    ours.eval()
+    theirs.eval()
+    _step(ours, theirs, rng.standard_normal(shape).astype(dtype), rng, dtype)
+    _compare_buffers(ours, theirs, dtype)
+
+
+def test_instance_norm_defaults_and_errors():
+    m = InstanceNorm2d(4)
+    assert not m.affine and not m.track_running_stats and m.weight is None
+    assert m.running_mean is None and list(m.state_dict()) == []
+    with pytest.raises(ValueError, match=r"InstanceNorm2d: expected 3-D \(unbatched\) or 4-D"):
+        m(cr.zeros(4, 3))
+    with pytest.raises(ValueError, match=r"InstanceNorm1d: expected 4 channels, got shape"):
+        InstanceNorm1d(4, affine=True)(cr.zeros(2, 3, 5))
+
+
+# ------------------------------------------------------------------ RMSNorm
+@pytest.mark.parametrize("shape,normalized", [((5, 4), 4), ((2, 3, 4), (3, 4))])
+@pytest.mark.parametrize("eps", [None, 1e-2])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_rms_norm_matches_torch(shape, normalized, eps, affine, dtype):
+    rng = np.random.default_rng(8)
+    ours = RMSNorm(normalized, eps=eps, elementwise_affine=affine, dtype=dtype)
+    theirs = torch.nn.RMSNorm(normalized, eps=eps, elementwise_affine=affine)
+    _twins(ours, theirs, rng, dtype)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    _step(ours, theirs, rng.standard_normal(shape).astype(dtype), rng, dtype)
+
+
+def test_rms_norm_layer_defaults():
+    m = RMSNorm([2, 3])
+    assert m.normalized_shape == (2, 3) and m.eps is None
+    assert m.weight.shape == (2, 3) and m.weight.dtype == cr.float32
+    assert m.weight.data.sum() == 6
+    assert RMSNorm(3, elementwise_affine=False).weight is None
+
+
+# ------------------------------------------------------------------ LocalResponseNorm
+@pytest.mark.parametrize("shape", [(2, 5, 4), (2, 6, 3, 3)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_local_response_norm_layer_matches_torch(shape, dtype):
+    rng = np.random.default_rng(9)
+    ours, theirs = (
+        LocalResponseNorm(3, alpha=0.2, beta=0.5, k=2.0),
+        torch.nn.LocalResponseNorm(3, alpha=0.2, beta=0.5, k=2.0),
+    )
+    _twins(ours, theirs, rng, dtype)
+    _step(ours, theirs, rng.standard_normal(shape).astype(dtype), rng, dtype)
+    assert list(ours.parameters()) == []
