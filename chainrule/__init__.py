@@ -140,7 +140,19 @@ from .functions.comparison import (
     lt,
     ne,
 )
-from .functions.cumulative import cumprod, cumsum, diff
+from .functions.counting import (
+    bincount,
+    bucketize,
+    histc,
+    isin,
+    kthvalue,
+    mode,
+    msort,
+    searchsorted,
+    unique,
+    unique_consecutive,
+)
+from .functions.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from .functions.einsum import einsum, kron, tensordot
 from .functions.linalg import addmm, bmm, diag, dot, matmul, mm, mv, outer, trace
 from .functions.reduction import (
@@ -196,6 +208,18 @@ from .functions.shape import (
     unbind,
     unflatten,
     unsqueeze,
+)
+from .functions.statistics import (
+    aminmax,
+    corrcoef,
+    cov,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
+    quantile,
+    std_mean,
+    var_mean,
 )
 from .sampling import bernoulli, multinomial, normal, poisson
 from .serialization import CheckpointError, load, save

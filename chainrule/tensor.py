@@ -953,6 +953,60 @@ class Tensor:
     def count_nonzero(self, dim=None):
         return _Sc.count_nonzero(self, dim)
 
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return _Cnt.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _Cnt.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _Cnt.bincount(self, weights, minlength)
+
+    def histc(self, bins=100, min=0, max=0):  # noqa: A002 - torch's names
+        return _Cnt.histc(self, bins, min, max)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _Cnt.kthvalue(self, k, dim, keepdim)
+
+    def mode(self, dim=-1, keepdim=False):
+        return _Cnt.mode(self, dim, keepdim)
+
+    def msort(self):
+        return _Cnt.msort(self)
+
+    def cummax(self, dim):
+        return _Cu.cummax(self, dim)
+
+    def cummin(self, dim):
+        return _Cu.cummin(self, dim)
+
+    def logcumsumexp(self, dim):
+        return _Cu.logcumsumexp(self, dim)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _Stat.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _Stat.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanmedian(self, dim=None, keepdim=False):
+        return _Stat.nanmedian(self, dim, keepdim)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _Stat.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _Stat.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _Stat.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return _Stat.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        return _Stat.corrcoef(self)
+
     def cumprod(self, dim, *, dtype=None):
         return _Cu.cumprod(self, dim, dtype=dtype)
 
@@ -1275,6 +1329,7 @@ from .autograd.engine import run_backward  # noqa: E402
 from .functions import activation as _Act  # noqa: E402
 from .functions import arithmetic as _A  # noqa: E402
 from .functions import comparison as _C  # noqa: E402
+from .functions import counting as _Cnt  # noqa: E402
 from .functions import cumulative as _Cu  # noqa: E402
 from .functions import einsum as _E  # noqa: E402
 from .functions import indexing as _I  # noqa: E402
@@ -1283,6 +1338,7 @@ from .functions import reduction as _R  # noqa: E402
 from .functions import scatter as _Sc  # noqa: E402
 from .functions import selection as _Sel  # noqa: E402
 from .functions import shape as _S  # noqa: E402
+from .functions import statistics as _Stat  # noqa: E402
 
 
 def _to_args(args, kwargs):

@@ -1,4 +1,4 @@
-"""Running ops along one dimension: cumsum, cumprod and diff.
+"""Running ops along one dimension: cumsum, cumprod, diff, cummax, cummin and logcumsumexp.
 
 Each output yᵢ gathers the inputs x_j with j ≤ i, so each input's gradient gathers the upstream
 gradients from its own position to the end: a running sum taken backwards (cumsum), the same
@@ -9,12 +9,14 @@ of the slices and subtractions that make up a difference (diff).
 from __future__ import annotations
 
 import builtins
+from collections import namedtuple
 
 from .. import backend
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _normalize_dim, as_tensor
-from .arithmetic import _d, _where
+from .arithmetic import _d, _exp, _where
+from .selection import Gather, _pick_key
 from .shape import cat, flip, stack
 
 
@@ -159,3 +161,125 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
         else:
             x = x[later] - x[earlier]
     return x
+
+
+# ---------------------------------------------------------------- cummax, cummin
+def _accumulate(ufunc, a, axis):
+    """ufunc.accumulate(a, axis), stepping along the axis on a backend that lacks it."""
+    try:
+        return ufunc.accumulate(a, axis=axis)
+    except (AttributeError, NotImplementedError, TypeError):
+        xp = get_array_module(a)
+        y = xp.moveaxis(a, axis, 0).copy()
+        for i in range(1, y.shape[0]):
+            y[i] = ufunc(y[i - 1], y[i])
+        return xp.moveaxis(y, 0, axis)
+
+
+cummax_result = namedtuple("cummax", ["values", "indices"])
+"""(values, indices), as torch.return_types.cummax."""
+cummin_result = namedtuple("cummin", ["values", "indices"])
+"""(values, indices), as torch.return_types.cummin."""
+
+
+def _running_extreme(x, dim, op, result):
+    """(values, indices) of the running max (min) along ``dim``: yᵢ = x at indexᵢ, where
+    indexᵢ is the last j ≤ i with x_j ≥ every x before it (≤ for the min), or with x_j NaN
+    (NaN, once seen, stays: torch's rule). The values are a gather of x, so the gradient
+    lands where each running extreme came from."""
+    x = as_tensor(x)
+    xp = get_array_module(x.data)
+    if x.ndim == 0:
+        _normalize_dim(dim, 0, op)
+        return result(Gather(())(x), Tensor(xp.zeros((), "int64")))
+    axis = _normalize_dim(dim, x.ndim, op)
+    a = x.data
+    ufunc = xp.maximum if op == "cummax" else xp.minimum
+    y = _accumulate(ufunc, a, axis)  # NaN propagates through maximum / minimum
+    took = a == y
+    if a.dtype.kind == "f":
+        took |= xp.isnan(a)
+    n = a.shape[axis]
+    place = xp.arange(n).reshape((n,) + (1,) * (a.ndim - axis - 1))
+    index = _accumulate(xp.maximum, xp.where(took, place, 0), axis).astype("int64")
+    return result(Gather(_pick_key(index, axis, index.shape))(x), Tensor(index))
+
+
+def cummax(input, dim: int):
+    """(values, indices): the running maximum along ``dim``, yᵢ = max_{j≤i} x_j, and where it
+    came from (on ties the latest position; NaN, once met, stays, at the latest NaN).
+
+    Gradient: gy summed back to the positions in ``indices``.
+
+        >>> cummax(tensor([1., 3., 2., 3.]), 0)
+        cummax(values=tensor([1., 3., 3., 3.]), indices=tensor([0, 1, 1, 3]))
+    """
+    return _running_extreme(input, dim, "cummax", cummax_result)
+
+
+def cummin(input, dim: int):
+    """(values, indices): the running minimum along ``dim`` (see cummax; ties: the latest)."""
+    return _running_extreme(input, dim, "cummin", cummin_result)
+
+
+# ---------------------------------------------------------------- logcumsumexp
+def _logcumsumexp_array(x, axis):
+    """log Σ_{j≤i} exp(x_j) along ``axis``, each step a stable logaddexp."""
+    return _accumulate(get_array_module(x).logaddexp, x, axis)
+
+
+class LogCumSumExp(Function):
+    """yᵢ = log Σ_{j≤i} exp(x_j) along ``axis``, with ∂yᵢ/∂x_j = exp(x_j − yᵢ) for j ≤ i, so
+
+        gx_j = Σ_{i≥j} gyᵢ exp(x_j − yᵢ).
+
+    On arrays that sum is taken in log space, positive and negative parts of gy apart:
+    gx_j = exp(x_j + L⁺_j) − exp(x_j + L⁻_j), L^± the reversed logcumsumexp of log(±gy) − y
+    (every term ≤ 1, so it never overflows). A differentiable backward sums the definition,
+    O(n²), where every exponent x_j − yᵢ ≤ 0.
+    """
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        y = _logcumsumexp_array(x, self.axis)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved
+        axis = self.axis
+        if isinstance(gy, Tensor):
+            return _logcumsumexp_grad_by_definition(gy, x, y, axis)
+        xp = get_array_module(gy)
+        with backend.np.errstate(divide="ignore", invalid="ignore"):
+            gx = xp.zeros_like(x)
+            for sign in (1, -1):
+                part = sign * gy
+                logg = xp.where(part > 0, xp.log(xp.where(part > 0, part, 1)), -xp.inf)
+                rev = xp.flip(_logcumsumexp_array(xp.flip(logg - y, axis), axis), axis)
+                gx = gx + sign * xp.exp(rev + x)
+        return gx.astype(x.dtype, copy=False)
+
+
+def _logcumsumexp_grad_by_definition(gy, x, y, axis):
+    """gx_j = Σ_{i≥j} gyᵢ exp(x_j − yᵢ), from differentiable ops (a (…, n, n) intermediate)."""
+    xp = get_array_module(x.data)
+    n = x.shape[axis]
+    xm, ym, gm = (t.movedim(axis, -1) for t in (x, y, gy))
+    upper = xp.arange(n).reshape(n, 1) <= xp.arange(n).reshape(1, n)  # [j, i]: i ≥ j
+    e = _where(upper, xm.unsqueeze(-1) - ym.unsqueeze(-2), -float("inf"))
+    return (_exp(e) * gm.unsqueeze(-2)).sum(-1).movedim(-1, axis)
+
+
+def logcumsumexp(input, dim: int) -> Tensor:
+    """yᵢ = log Σ_{j≤i} exp(x_j) along ``dim``, computed stably (a running logaddexp).
+
+    Gradient: gx_j = Σ_{i≥j} gyᵢ exp(x_j − yᵢ) (a softmax of the prefix, weighted by gy).
+    """
+    x = as_tensor(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"logcumsumexp: input dtype should be floating point, got {x.dtype}")
+    axis = _normalize_dim(dim, builtins.max(x.ndim, 1), "logcumsumexp")
+    return LogCumSumExp(axis)(x if x.ndim else x.reshape(1)).reshape(x.shape)
