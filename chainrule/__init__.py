@@ -154,6 +154,40 @@ from .functions.counting import (
 )
 from .functions.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from .functions.einsum import einsum, kron, tensordot
+from .functions.joining import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    diagonal_scatter,
+    dsplit,
+    dstack,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    ravel,
+    repeat_interleave,
+    rot90,
+    row_stack,
+    select,
+    select_scatter,
+    slice_scatter,
+    swapaxes,
+    swapdims,
+    t,
+    take,
+    tensor_split,
+    tril_indices,
+    triu_indices,
+    vander,
+    vsplit,
+    vstack,
+)
 from .functions.linalg import addmm, bmm, diag, dot, matmul, mm, mv, outer, trace
 from .functions.reduction import (
     all,
@@ -176,18 +210,26 @@ from .functions.reduction import (
 from .functions.scatter import (
     argwhere,
     count_nonzero,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    masked_scatter,
     masked_select,
     meshgrid,
     nonzero,
+    put,
     scatter,
     scatter_add,
 )
+from .functions.scatter_reduce import scatter_reduce
 from .functions.selection import argsort, gather, index_select, sort, take_along_dim, topk
 from .functions.shape import (
     broadcast_to,
     cat,
     chunk,
     concat,
+    concatenate,
     expand,
     flatten,
     flip,

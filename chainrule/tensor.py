@@ -1007,6 +1007,69 @@ class Tensor:
     def corrcoef(self):
         return _Stat.corrcoef(self)
 
+    def tensor_split(self, indices_or_sections, dim=0):
+        return _J.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, sections):
+        return _J.hsplit(self, sections)
+
+    def vsplit(self, sections):
+        return _J.vsplit(self, sections)
+
+    def dsplit(self, sections):
+        return _J.dsplit(self, sections)
+
+    def ravel(self):
+        return _J.ravel(self)
+
+    def select(self, dim, index):
+        return _J.select(self, dim, index)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return _J.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _J.rot90(self, k, dims)
+
+    def fliplr(self):
+        return _J.fliplr(self)
+
+    def flipud(self):
+        return _J.flipud(self)
+
+    def take(self, index):
+        return _J.take(self, index)
+
+    def select_scatter(self, src, dim, index):
+        return _J.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return _J.slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return _J.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _Sc.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim, index, source):
+        return _Sc.index_copy(self, dim, index, source)
+
+    def index_fill(self, dim, index, value):
+        return _Sc.index_fill(self, dim, index, value)
+
+    def index_put(self, indices, values, accumulate=False):
+        return _Sc.index_put(self, indices, values, accumulate)
+
+    def put(self, index, source, accumulate=False):
+        return _Sc.put(self, index, source, accumulate)
+
+    def masked_scatter(self, mask, source):
+        return _Sc.masked_scatter(self, mask, source)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return _ScR.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
     def cumprod(self, dim, *, dtype=None):
         return _Cu.cumprod(self, dim, dtype=dtype)
 
@@ -1333,9 +1396,11 @@ from .functions import counting as _Cnt  # noqa: E402
 from .functions import cumulative as _Cu  # noqa: E402
 from .functions import einsum as _E  # noqa: E402
 from .functions import indexing as _I  # noqa: E402
+from .functions import joining as _J  # noqa: E402
 from .functions import linalg as _L  # noqa: E402
 from .functions import reduction as _R  # noqa: E402
 from .functions import scatter as _Sc  # noqa: E402
+from .functions import scatter_reduce as _ScR  # noqa: E402
 from .functions import selection as _Sel  # noqa: E402
 from .functions import shape as _S  # noqa: E402
 from .functions import statistics as _Stat  # noqa: E402
@@ -1380,6 +1445,7 @@ _INPLACE = """
     log10 log1p log2 neg reciprocal relu round rsqrt sigmoid sign sin sinh sqrt square tan tanh
     trunc logical_not nan_to_num pow fmod remainder floor_divide atan2 arctan2 lerp clip
     eq ne lt le gt ge logical_and logical_or logical_xor tril triu cumsum cumprod
+    index_add index_copy index_fill index_put put masked_scatter scatter_reduce
 """.split()
 
 

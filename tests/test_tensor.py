@@ -435,6 +435,13 @@ INPLACE_CASES = [(n, ()) for n in _UNARY] + [
     ("triu", (-1,)),
     ("cumsum", (1,)),
     ("cumprod", (0,)),
+    ("index_add", (0, _t(np.array([0, 2, 0])), _t(_OTHER))),
+    ("index_copy", (1, _t(np.array([3, 0])), _t(_OTHER[:, :2].copy()))),
+    ("index_fill", (1, _t(np.array([1, 2])), 0.5)),
+    ("index_put", (lambda: ((cr.tensor([0, 2]),), (torch.tensor([0, 2]),)), _t(_OTHER[:2]))),
+    ("put", (_t(np.array([0, 5, 11])), _t(_OTHER[0, :3].copy()))),
+    ("masked_scatter", (_t(_OTHER > 0.5), _t(_OTHER))),
+    ("scatter_reduce", (0, _t(np.array([[2, 0, 1, 2]])), _t(_OTHER[:1]), "amax")),
 ]
 NO_GRAD_CASES = [
     ("floor_divide", (0.3,)),

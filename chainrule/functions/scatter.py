@@ -16,6 +16,11 @@ linear; their gradients are gathers with the same key:
 
 masked_select is a gather at the places a mask is true; nonzero and count_nonzero only count,
 so they return constant int64 Tensors; meshgrid is reshape + expand.
+
+The index_* family, index_put, put and masked_scatter are the same two Functions (or a
+``where``) with other keys: a slice per dimension and one index array along ``dim``, the
+caller's own advanced key, flat positions, or the true places of a mask. scatter_reduce adds
+two Functions of its own for products (ScatterProd) and extremes (ScatterExtreme).
 """
 
 from __future__ import annotations
@@ -264,3 +269,156 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
         view[d] = t.numel()
         grids.append(broadcast_to(t.reshape(tuple(view)), tuple(shape)))
     return tuple(grids)
+
+
+# ---------------------------------------------------------------- index_add, _copy, _fill
+def _index_key(x, dim, index, op, source=None):
+    """The key ``(:, …, :, index)`` writing along ``dim`` of x, after torch's checks; a 0-d x
+    counts as one element along dim 0."""
+    xp = get_array_module(x.data)
+    index = _index_array(index, xp, op)
+    if index.ndim > 1:
+        raise ValueError(f"{op}: index must be 0-d or 1-D, got shape {index.shape}")
+    axis = _normalize_dim(dim, x.ndim, op)
+    shape = x.shape or (1,)
+    index = _check_bounds(index.reshape(-1), shape[axis], axis, op)
+    if source is not None:
+        want = shape[:axis] + (index.size,) + shape[axis + 1 :]
+        got = (1,) if x.ndim == 0 and source.ndim == 0 else source.shape
+        if tuple(got) != want:
+            raise ValueError(
+                f"{op}: source shape {source.shape} must be input shape {x.shape} with "
+                f"{index.size} (len(index)) at dimension {axis}, that is {want}"
+            )
+        if source.dtype != x.dtype:
+            raise TypeError(f"{op}: expected source dtype {x.dtype} (input's), got {source.dtype}")
+    return (slice(None),) * axis + (index,)
+
+
+def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
+    """out = input with ``alpha * source`` added at the positions ``index`` (1-D) along dim:
+    out[:, index[j]] += alpha · source[:, j] (dim = 1); repeated indices accumulate.
+
+    Gradient: to input, gy; to source, alpha · gy picked at index.
+    """
+    x, s = as_tensor(input), as_tensor(source)
+    key = _index_key(x, dim, index, "index_add", s)
+    if x.ndim == 0:
+        return index_add(x.reshape(1), 0, index, s.reshape(1), alpha=alpha).reshape(())
+    placed = _scatter_add(s, key, x.shape)
+    return x + (placed if alpha == 1 else placed * alpha)
+
+
+def index_copy(input, dim: int, index, source) -> Tensor:
+    """out = input with out[:, index[j]] = source[:, j] (dim = 1). Which write wins where index
+    repeats is unspecified (as torch).
+
+    Gradient: to input, gy with zeros at the copied slices; to source, gy picked at index.
+    """
+    x, s = as_tensor(input), as_tensor(source)
+    key = _index_key(x, dim, index, "index_copy", s)
+    if x.ndim == 0:
+        return index_copy(x.reshape(1), 0, index, s.reshape(1)).reshape(())
+    return Scatter(key, ())(x, s)
+
+
+def index_fill(input, dim: int, index, value) -> Tensor:
+    """out = input with the slices at ``index`` along dim set to ``value`` (a number, or a 0-d
+    tensor, which then receives the sum of gy over the filled places). Input's dtype is kept.
+
+    Gradient: to input, gy with zeros at the filled slices.
+    """
+    x = as_tensor(input)
+    key = _index_key(x, dim, index, "index_fill")
+    if x.ndim == 0:
+        return index_fill(x.reshape(1), 0, index, value).reshape(())
+    if not isinstance(value, Tensor):
+        return Scatter(key, (), value)(x)
+    if value.ndim:
+        raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got {value.shape}")
+    mask = get_array_module(x.data).zeros(x.shape, dtype=bool)
+    mask[key] = True
+    return _where(mask, value.to(x.dtype), x)
+
+
+# ---------------------------------------------------------------- index_put, put
+def index_put(input, indices, values, accumulate: bool = False) -> Tensor:
+    """out = input with out[indices] = values (``indices`` a tuple of int or bool tensors, as in
+    ``x[i, j]``; values broadcast). With ``accumulate``, values are added instead, repeated
+    places adding every contribution.
+
+    Gradient: to input, gy (with zeros at the written places unless accumulate); to values,
+    gy picked at indices, summed over broadcast dimensions.
+    """
+    from .indexing import _scatter as _place
+    from .indexing import normalize_key
+
+    x = as_tensor(input)
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple of tensors, got {type(indices)}")
+    v = as_tensor(values)
+    if v.dtype != x.dtype:
+        raise TypeError(f"index_put: expected values dtype {x.dtype} (input's), got {v.dtype}")
+    key, _ = normalize_key(tuple(indices))
+    try:
+        target = x.data[key].shape
+        broadcast_shapes(v.shape, target, op="index_put")
+        if len(v.shape) > len(target) or broadcast_shapes(v.shape, target) != target:
+            raise ValueError(f"shape mismatch: values {v.shape} for indexed shape {target}")
+    except (IndexError, ValueError) as e:
+        kind = IndexError if isinstance(e, IndexError) else ValueError
+        raise kind(f"index_put: {e} (input shape {x.shape})") from None
+    if not accumulate:
+        y = x.clone()
+        y[key] = v
+        return y
+    return x + _place(broadcast_to(v, target) if v.shape != target else v, key, x.shape)
+
+
+def put(input, index, source, accumulate: bool = False) -> Tensor:
+    """out = input with the flattened elements at ``index`` set to source's (same number of
+    elements, any shapes; negative indices count from the end); ``accumulate`` adds instead.
+
+    Gradient: to input, gy (zeros at written places unless accumulate); to source, gy picked.
+    """
+    x, s = as_tensor(input), as_tensor(source)
+    xp = get_array_module(x.data)
+    idx = _index_array(index, xp, "put", kinds=("int64",)).reshape(-1)
+    if idx.size != s.numel():
+        raise ValueError(
+            f"put: index has {idx.size} elements but source has {s.numel()} (shape {s.shape})"
+        )
+    if s.dtype != x.dtype:
+        raise TypeError(f"put: expected source dtype {x.dtype} (input's), got {s.dtype}")
+    key = (_check_bounds(idx, x.numel(), 0, "put", wrap=True),)
+    flat, src = x.reshape(-1), s.reshape(-1)
+    y = flat + _scatter_add(src, key, flat.shape) if accumulate else Scatter(key, ())(flat, src)
+    return y.reshape(x.shape)
+
+
+# ---------------------------------------------------------------- masked_scatter
+def masked_scatter(input, mask, source) -> Tensor:
+    """out = input with the places where the bool ``mask`` is true (input and mask broadcast
+    together) filled, in row-major order, by source's leading elements (source needs at least
+    as many elements as mask has true places; any shape).
+
+    Gradient: to input, gy where mask is false (summed over broadcasting); to source, gy at the
+    filled places, in order, zeros for the unread rest.
+    """
+    x, s = as_tensor(input), as_tensor(source)
+    xp = get_array_module(x.data)
+    m = mask.data if isinstance(mask, Tensor) else xp.asarray(mask)
+    if m.dtype.kind != "b":
+        raise TypeError(f"masked_scatter: expected a bool mask, got dtype {m.dtype}")
+    if s.dtype != x.dtype:
+        raise TypeError(f"masked_scatter: expected source dtype {x.dtype}, got {s.dtype}")
+    shape = broadcast_shapes(x.shape, m.shape, op="masked_scatter")
+    m = xp.broadcast_to(m, shape or (1,))
+    where = xp.nonzero(m)
+    k = int(where[0].size)
+    if k > s.numel():
+        raise ValueError(
+            f"masked_scatter: mask has {k} true places but source only {s.numel()} elements"
+        )
+    placed = _scatter_add(s.reshape(-1)[:k], where, m.shape)
+    return _where(m, placed, x).reshape(shape)

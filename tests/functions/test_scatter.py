@@ -1,5 +1,6 @@
 """Scatter and its kin against torch: scatter, scatter_add, masked_select, nonzero, argwhere,
-count_nonzero, meshgrid.
+count_nonzero, meshgrid; index_add, index_copy, index_fill, index_put, put, masked_scatter and
+scatter_reduce.
 
 Values, dtypes, first and second-order gradients go through ``check_against_torch``; outputs are
 squared (``y * y``) so that the second derivative runs through the gradients' own graphs.
@@ -15,9 +16,15 @@ import chainrule as cr
 from chainrule.functions.scatter import (
     argwhere,
     count_nonzero,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    masked_scatter,
     masked_select,
     meshgrid,
     nonzero,
+    put,
     scatter,
     scatter_add,
 )
@@ -367,3 +374,301 @@ def test_meshgrid_errors():
         meshgrid(a, a, indexing="ab")
     with pytest.raises(ValueError, match="meshgrid: expected a non-empty sequence"):
         meshgrid()
+
+
+# ---------------------------------------------------------------- index_add, index_copy
+INDEX_OPS = [
+    ("rows", (4, 3), 0, [3, 0, 3, 1, 3]),
+    ("cols_neg_dim", (2, 5), -1, [4, 1]),
+    ("3d_mid", (2, 4, 3), 1, [0, 2, 2, 3, 1, 0]),
+    ("1d", (5,), 0, [1, 1, 4]),
+    ("empty_index", (3, 2), 0, []),
+    ("empty_input", (0, 3), 1, [2, 0]),
+]
+
+
+def _source_shape(shape, dim, n):
+    d = dim % len(shape)
+    return shape[:d] + (n,) + shape[d + 1 :]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("alpha", [1, 2.5, -1])
+@pytest.mark.parametrize("name,shape,dim,index", INDEX_OPS, ids=[c[0] for c in INDEX_OPS])
+def test_index_add(name, shape, dim, index, alpha, dtype):
+    """Repeated indices accumulate; source gets alpha · gy at index."""
+    idx = np.array(index, dtype=np.int64)
+    check_against_torch(
+        _squared(lambda x, i, s: index_add(x, dim, i, s, alpha=alpha)),
+        shape,
+        idx,
+        _source_shape(shape, dim, len(index)),
+        torch_fn=_squared(lambda x, i, s: torch.index_add(x, dim, i, s, alpha=alpha)),
+        dtype=dtype,
+        requires_grad=[True, False, True],
+    )
+
+
+def test_index_add_ints_int32_index_and_0d():
+    a = np.arange(6, dtype=np.int64).reshape(3, 2)
+    check_against_torch(
+        lambda x, i, s: index_add(x, 0, i, s, alpha=3),
+        a,
+        np.array([2, 2], np.int32),
+        np.ones((2, 2), np.int64),
+        torch_fn=lambda x, i, s: torch.index_add(x, 0, i, s, alpha=3),
+    )
+    check_against_torch(
+        _squared(lambda x, i, s: index_add(x, 0, i, s)),
+        (),
+        np.array([0]),
+        (),
+        torch_fn=_squared(lambda x, i, s: torch.index_add(x, 0, i, s)),
+        requires_grad=[True, False, True],
+    )
+
+
+def test_index_add_closed_form_and_gradcheck():
+    x = on_device(np.zeros(3)).requires_grad_()
+    s = on_device(np.array([1.0, 2.0, 4.0])).requires_grad_()
+    y = index_add(x, 0, on_device(np.array([2, 0, 2])), s, alpha=2)
+    np.testing.assert_array_equal(host(y), [4.0, 0.0, 10.0])
+    gx, gs = cr.grad(y, [x, s], on_device(np.array([10.0, 20.0, 30.0])))
+    np.testing.assert_array_equal(host(gx), [10.0, 20.0, 30.0])
+    np.testing.assert_array_equal(host(gs), [60.0, 20.0, 60.0])
+    idx = cr.tensor([1, 1, 0])
+    check_gradcheck(lambda x, s: index_add(x, 1, idx, s, alpha=0.5) ** 2, (2, 3), (2, 3))
+
+
+DISTINCT_OPS = [
+    ("rows", (4, 3), 0, [3, 0, 1]),
+    ("cols_neg_dim", (2, 5), -1, [4, 1]),
+    ("3d_mid", (2, 4, 3), 1, [2, 0, 3]),
+    ("1d_all", (3,), 0, [2, 0, 1]),
+    ("empty_index", (3, 2), 0, []),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shape,dim,index", DISTINCT_OPS, ids=[c[0] for c in DISTINCT_OPS])
+def test_index_copy(name, shape, dim, index, dtype):
+    idx = np.array(index, dtype=np.int64)
+    check_against_torch(
+        _squared(lambda x, i, s: index_copy(x, dim, i, s)),
+        shape,
+        idx,
+        _source_shape(shape, dim, len(index)),
+        torch_fn=_squared(lambda x, i, s: torch.index_copy(x, dim, i, s)),
+        dtype=dtype,
+        requires_grad=[True, False, True],
+    )
+
+
+def test_index_copy_gradcheck():
+    idx = cr.tensor([2, 0])
+    check_gradcheck(lambda x, s: index_copy(x, 0, idx, s) ** 2, (3, 2), (2, 2))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shape,dim,index", INDEX_OPS, ids=[c[0] for c in INDEX_OPS])
+def test_index_fill_number(name, shape, dim, index, dtype):
+    check_against_torch(
+        _squared(lambda x, i: index_fill(x, dim, i, -2.5)),
+        shape,
+        np.array(index, dtype=np.int64),
+        torch_fn=_squared(lambda x, i: torch.index_fill(x, dim, i, -2.5)),
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_index_fill_tensor_value(dtype):
+    """A 0-d tensor value receives gy summed over the filled places."""
+    check_against_torch(
+        _squared(lambda x, i, v: index_fill(x, 1, i, v)),
+        (3, 4),
+        np.array([3, 0, 3], np.int64),
+        (),
+        torch_fn=_squared(lambda x, i, v: torch.index_fill(x, 1, i, v)),
+        dtype=dtype,
+    )
+
+
+def test_index_fill_keeps_int_dtype():
+    a = np.arange(6, dtype=np.int64).reshape(2, 3)
+    check_against_torch(
+        lambda x, i: index_fill(x, 1, i, 7),
+        a,
+        np.array([1], np.int64),
+        torch_fn=lambda x, i: torch.index_fill(x, 1, i, 7),
+    )
+
+
+@pytest.mark.parametrize("op", [index_add, index_copy])
+def test_index_add_copy_errors(op):
+    name, x = op.__name__, cr.tensor(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=rf"{name}: source shape \(2, 4\) must be input shape "):
+        op(x, 1, cr.tensor([0, 1]), cr.tensor(np.ones((2, 4))))
+    with pytest.raises(ValueError, match=rf"{name}: index must be 0-d or 1-D, got shape \(1, 2\)"):
+        op(x, 0, cr.tensor([[0, 1]]), cr.tensor(np.ones((2, 4))))
+    with pytest.raises(IndexError, match=rf"{name}: index 3 is out of bounds for dimension 0"):
+        op(x, 0, cr.tensor([3]), cr.tensor(np.ones((1, 4))))
+    with pytest.raises(IndexError, match=rf"{name}: index -1 is out of bounds"):
+        op(x, 0, cr.tensor([-1]), cr.tensor(np.ones((1, 4))))
+    with pytest.raises(TypeError, match=rf"{name}: expected an index of dtype int32 or int64"):
+        op(x, 0, cr.tensor([0.0]), cr.tensor(np.ones((1, 4))))
+    with pytest.raises(TypeError, match=rf"{name}: expected source dtype float64"):
+        op(x, 0, cr.tensor([0]), cr.tensor(np.ones((1, 4), np.float32)))
+    with pytest.raises(IndexError, match=rf"{name}: dim 2 is out of range"):
+        op(x, 2, cr.tensor([0]), cr.tensor(np.ones((1, 4))))
+
+
+def test_index_fill_errors():
+    x = cr.zeros(2, 3)
+    with pytest.raises(IndexError, match=r"index_fill: index 3 is out of bounds for dimension 1"):
+        index_fill(x, 1, cr.tensor([3]), 1.0)
+    with pytest.raises(ValueError, match=r"index_fill: value must be a number or a 0-d tensor"):
+        index_fill(x, 1, cr.tensor([0]), cr.zeros(2))
+
+
+# ---------------------------------------------------------------- index_put, put
+def _as_index(i):
+    return on_device(i) if isinstance(i, np.ndarray) else i
+
+
+PUTS = [
+    ("rows", (4, 3), (np.array([3, 0]),), (2, 3)),
+    ("pairs", (4, 3), (np.array([3, 0, 1]), np.array([2, 2, 0])), (3,)),
+    ("pairs_broadcast_value", (4, 3), (np.array([[1], [2]]), np.array([0, 2])), ()),
+    ("value_row", (4, 3), (np.array([1, 2]),), (3,)),
+    ("mask", (3, 4), (np.array([True, False, True]),), (1, 4)),
+    ("mask_full", (2, 3), (np.array([[True, False, True], [False, False, True]]),), (3,)),
+    ("negative", (4,), (np.array([-1, 0]),), (2,)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shape,indices,vshape", PUTS, ids=[c[0] for c in PUTS])
+def test_index_put(name, shape, indices, vshape, dtype):
+    for acc in (False, True):
+        check_against_torch(
+            _squared(lambda x, v, acc=acc: index_put(x, tuple(map(_as_index, indices)), v, acc)),
+            shape,
+            vshape,
+            torch_fn=_squared(
+                lambda x, v, acc=acc: torch.index_put(
+                    x, tuple(map(torch.from_numpy, indices)), v, acc
+                )
+            ),
+            dtype=dtype,
+        )
+
+
+def test_index_put_accumulates_repeats():
+    idx = (np.array([0, 2, 0, 0]), np.array([1, 1, 1, 0]))
+    check_against_torch(
+        _squared(lambda x, v: index_put(x, tuple(map(_as_index, idx)), v, True)),
+        (3, 2),
+        (4,),
+        torch_fn=_squared(
+            lambda x, v: torch.index_put(x, tuple(map(torch.from_numpy, idx)), v, True)
+        ),
+    )
+
+
+def test_index_put_errors():
+    x = cr.zeros(3, 4)
+    with pytest.raises(ValueError, match=r"index_put: .*\(3,\).*\(2, 4\)"):
+        index_put(x, (cr.tensor([0, 1]),), cr.zeros(3))
+    with pytest.raises(IndexError, match=r"index_put: .*input shape \(3, 4\)"):
+        index_put(x, (cr.tensor([5]),), cr.zeros(4))
+    with pytest.raises(TypeError, match=r"index_put: expected values dtype float32"):
+        index_put(x, (cr.tensor([0]),), cr.zeros(4, dtype="float64"))
+    with pytest.raises(TypeError, match=r"index_put: indices must be a tuple of tensors"):
+        index_put(x, cr.tensor([0]), cr.zeros(4))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize(
+    "shape,index,sshape",
+    [
+        ((2, 3), [[5, 0], [-1, 2]], (4,)),
+        ((4,), [3, 1], (1, 2)),
+        ((), [0], (1,)),
+        ((2, 2), np.zeros((0,), np.int64), (0,)),
+    ],
+)
+def test_put(shape, index, sshape, accumulate, dtype):
+    index = np.asarray(index, np.int64)
+    check_against_torch(
+        _squared(lambda x, i, s: put(x, i, s, accumulate)),
+        shape,
+        index,
+        sshape,
+        torch_fn=_squared(lambda x, i, s: torch.put(x, i, s, accumulate)),
+        dtype=dtype,
+        requires_grad=[True, False, True],
+    )
+
+
+def test_put_accumulates_repeats():
+    check_against_torch(
+        _squared(lambda x, i, s: put(x, i, s, True)),
+        (2, 2),
+        np.array([3, 0, 3, -1], np.int64),
+        (4,),
+        torch_fn=_squared(lambda x, i, s: torch.put(x, i, s, True)),
+        requires_grad=[True, False, True],
+    )
+
+
+def test_put_errors():
+    x = cr.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"put: index has 2 elements but source has 3"):
+        put(x, cr.tensor([0, 1]), cr.zeros(3))
+    with pytest.raises(IndexError, match=r"put: index 6 is out of bounds"):
+        put(x, cr.tensor([6]), cr.zeros(1))
+    with pytest.raises(IndexError, match=r"put: index -7 is out of bounds"):
+        put(x, cr.tensor([-7]), cr.zeros(1))
+    with pytest.raises(TypeError, match=r"put: expected source dtype float32"):
+        put(x, cr.tensor([0]), cr.zeros(1, dtype="float64"))
+
+
+# ---------------------------------------------------------------- masked_scatter
+MSCATTER = [
+    ("same", (3, 4), (3, 4), (12,)),
+    ("mask_row", (3, 4), (4,), (3, 5)),
+    ("input_broadcast", (4,), (3, 4), (20,)),
+    ("both_broadcast", (3, 1), (1, 5), (16,)),
+    ("scalar", (), (), (2,)),
+    ("empty", (0, 3), (3,), (1,)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shape,mshape,sshape", MSCATTER, ids=[c[0] for c in MSCATTER])
+def test_masked_scatter(name, shape, mshape, sshape, dtype):
+    mask = np.random.default_rng(3).uniform(size=mshape) < 0.5
+    if name == "scalar":
+        mask = np.array(True)
+    check_against_torch(
+        _squared(lambda x, m, s: masked_scatter(x, m, s)),
+        shape,
+        mask,
+        sshape,
+        torch_fn=_squared(lambda x, m, s: torch.masked_scatter(x, m, s)),
+        dtype=dtype,
+    )
+
+
+def test_masked_scatter_errors():
+    x = cr.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"masked_scatter: mask has 6 true places but source"):
+        masked_scatter(x, cr.ones(2, 3).bool(), cr.zeros(5))
+    with pytest.raises(TypeError, match=r"masked_scatter: expected a bool mask"):
+        masked_scatter(x, cr.ones(2, 3), cr.zeros(6))
+    with pytest.raises(ValueError, match=r"masked_scatter: shapes \(2, 3\) and \(2,\) cannot"):
+        masked_scatter(x, cr.ones(2).bool(), cr.zeros(6))
+    with pytest.raises(TypeError, match=r"masked_scatter: expected source dtype float32"):
+        masked_scatter(x, cr.ones(2, 3).bool(), cr.zeros(6, dtype="float64"))
