@@ -461,27 +461,53 @@ class Tensor:
     def __ge__(self, o):
         return _C.ge(self, o)
 
-    def __invert__(self):
-        if self.dtype != backend.bool_:
-            return _wrap(~self.data, None)
-        return _C.logical_not(self)
-
     def __and__(self, o):
-        return (
-            _C.logical_and(self, o)
-            if self.dtype == backend.bool_
-            else _wrap(self.data & _data(o), None)
-        )
+        return _Bw.bitwise_and(self, o)
+
+    def __rand__(self, o):
+        return _Bw.bitwise_and(o, self)
 
     def __or__(self, o):
-        return (
-            _C.logical_or(self, o)
-            if self.dtype == backend.bool_
-            else _wrap(self.data | _data(o), None)
-        )
+        return _Bw.bitwise_or(self, o)
+
+    def __ror__(self, o):
+        return _Bw.bitwise_or(o, self)
 
     def __xor__(self, o):
-        return _C.logical_xor(self, o)
+        return _Bw.bitwise_xor(self, o)
+
+    def __rxor__(self, o):
+        return _Bw.bitwise_xor(o, self)
+
+    def __invert__(self):
+        return _Bw.bitwise_not(self)
+
+    def __lshift__(self, o):
+        return _Bw.bitwise_left_shift(self, o)
+
+    def __rlshift__(self, o):
+        return _Bw.bitwise_left_shift(o, self)
+
+    def __rshift__(self, o):
+        return _Bw.bitwise_right_shift(self, o)
+
+    def __rrshift__(self, o):
+        return _Bw.bitwise_right_shift(o, self)
+
+    def __iand__(self, o):
+        return self.bitwise_and_(o)
+
+    def __ior__(self, o):
+        return self.bitwise_or_(o)
+
+    def __ixor__(self, o):
+        return self.bitwise_xor_(o)
+
+    def __ilshift__(self, o):
+        return self.bitwise_left_shift_(o)
+
+    def __irshift__(self, o):
+        return self.bitwise_right_shift_(o)
 
     def __getitem__(self, key):
         return _I.getitem(self, key)
@@ -496,8 +522,12 @@ class Tensor:
     def mul(self, o):
         return _A.mul(self, o)
 
-    def div(self, o):
-        return _A.div(self, o)
+    def div(self, o, *, rounding_mode=None):
+        return (
+            _A.div(self, o)
+            if rounding_mode is None
+            else _Sp.divide(self, o, rounding_mode=rounding_mode)
+        )
 
     def pow(self, o):
         return _A.pow(self, o)
@@ -1070,6 +1100,171 @@ class Tensor:
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         return _ScR.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
 
+    def asinh(self):
+        return _Sp.asinh(self)
+
+    def arcsinh(self):
+        return _Sp.asinh(self)
+
+    def acosh(self):
+        return _Sp.acosh(self)
+
+    def arccosh(self):
+        return _Sp.acosh(self)
+
+    def atanh(self):
+        return _Sp.atanh(self)
+
+    def arctanh(self):
+        return _Sp.atanh(self)
+
+    def exp2(self):
+        return _Sp.exp2(self)
+
+    def erfc(self):
+        return _Sp.erfc(self)
+
+    def erfinv(self):
+        return _Sp.erfinv(self)
+
+    def lgamma(self):
+        return _Sp.lgamma(self)
+
+    def digamma(self):
+        return _Sp.digamma(self)
+
+    def polygamma(self, n):
+        return _Sp.polygamma(n, self)
+
+    def logit(self, eps=None):
+        return _Sp.logit(self, eps)
+
+    def sinc(self):
+        return _Sp.sinc(self)
+
+    def deg2rad(self):
+        return _Sp.deg2rad(self)
+
+    def rad2deg(self):
+        return _Sp.rad2deg(self)
+
+    def logaddexp(self, other):
+        return _Sp.logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return _Sp.logaddexp2(self, other)
+
+    def hypot(self, other):
+        return _Sp.hypot(self, other)
+
+    def copysign(self, other):
+        return _Sp.copysign(self, other)
+
+    def xlogy(self, other):
+        return _Sp.xlogy(self, other)
+
+    def fmax(self, other):
+        return _Sp.fmax(self, other)
+
+    def fmin(self, other):
+        return _Sp.fmin(self, other)
+
+    def float_power(self, exponent):
+        return _Sp.float_power(self, exponent)
+
+    def ldexp(self, other):
+        return _Sp.ldexp(self, other)
+
+    def clamp_min(self, min):  # noqa: A002
+        return _Sp.clamp_min(self, min)
+
+    def clamp_max(self, max):  # noqa: A002
+        return _Sp.clamp_max(self, max)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _Sp.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _Sp.addcdiv(self, tensor1, tensor2, value=value)
+
+    def divide(self, other, *, rounding_mode=None):
+        return _Sp.divide(self, other, rounding_mode=rounding_mode)
+
+    def true_divide(self, other):
+        return _A.div(self, other)
+
+    def multiply(self, other):
+        return _A.mul(self, other)
+
+    def subtract(self, other, *, alpha=1):
+        return _Sp.subtract(self, other, alpha=alpha)
+
+    def negative(self):
+        return _A.neg(self)
+
+    def absolute(self):
+        return _A.abs(self)
+
+    def greater(self, other):
+        return _C.gt(self, other)
+
+    def greater_equal(self, other):
+        return _C.ge(self, other)
+
+    def less(self, other):
+        return _C.lt(self, other)
+
+    def less_equal(self, other):
+        return _C.le(self, other)
+
+    def not_equal(self, other):
+        return _C.ne(self, other)
+
+    def sgn(self):
+        return _Bw.sgn(self)
+
+    def signbit(self):
+        return _Bw.signbit(self)
+
+    def isposinf(self):
+        return _Bw.isposinf(self)
+
+    def isneginf(self):
+        return _Bw.isneginf(self)
+
+    def isreal(self):
+        return _Bw.isreal(self)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _Bw.isclose(self, other, rtol, atol, equal_nan)
+
+    def heaviside(self, values):
+        return _Bw.heaviside(self, values)
+
+    def gcd(self, other):
+        return _Bw.gcd(self, other)
+
+    def lcm(self, other):
+        return _Bw.lcm(self, other)
+
+    def bitwise_and(self, other):
+        return _Bw.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return _Bw.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return _Bw.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return _Bw.bitwise_not(self)
+
+    def bitwise_left_shift(self, other):
+        return _Bw.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other):
+        return _Bw.bitwise_right_shift(self, other)
+
     def cumprod(self, dim, *, dtype=None):
         return _Cu.cumprod(self, dim, dtype=dtype)
 
@@ -1391,6 +1586,7 @@ from . import sampling as _Rand  # noqa: E402
 from .autograd.engine import run_backward  # noqa: E402
 from .functions import activation as _Act  # noqa: E402
 from .functions import arithmetic as _A  # noqa: E402
+from .functions import bitwise as _Bw  # noqa: E402
 from .functions import comparison as _C  # noqa: E402
 from .functions import counting as _Cnt  # noqa: E402
 from .functions import cumulative as _Cu  # noqa: E402
@@ -1403,6 +1599,7 @@ from .functions import scatter as _Sc  # noqa: E402
 from .functions import scatter_reduce as _ScR  # noqa: E402
 from .functions import selection as _Sel  # noqa: E402
 from .functions import shape as _S  # noqa: E402
+from .functions import special as _Sp  # noqa: E402
 from .functions import statistics as _Stat  # noqa: E402
 
 
@@ -1446,6 +1643,11 @@ _INPLACE = """
     trunc logical_not nan_to_num pow fmod remainder floor_divide atan2 arctan2 lerp clip
     eq ne lt le gt ge logical_and logical_or logical_xor tril triu cumsum cumprod
     index_add index_copy index_fill index_put put masked_scatter scatter_reduce
+    asinh arcsinh acosh arccosh atanh arctanh exp2 erfc erfinv lgamma digamma polygamma logit
+    sinc deg2rad rad2deg hypot copysign xlogy ldexp clamp_min clamp_max addcmul addcdiv divide
+    true_divide multiply subtract negative absolute sgn heaviside gcd lcm greater greater_equal
+    less less_equal not_equal bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
+    bitwise_right_shift
 """.split()
 
 

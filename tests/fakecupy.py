@@ -19,7 +19,8 @@ What it mimics:
 * The explicit transfers: ``asarray``/``array`` (host to device), ``get``/``asnumpy``/``set``.
 * The module namespace mirrors NumPy's (``__getattr__`` wraps functions and ufuncs), plus
   ``cuda`` (one fake device), ``random`` (``seed``, ``default_rng``, legacy draws),
-  ``cupyx.scatter_add``, ``cupyx.scipy.special.erf``, ``linalg``, ``fft``, ``get_array_module``.
+  ``cupyx.scatter_add``, ``cupyx.scipy.special`` (erf, erfc, gammaln), ``linalg``, ``fft``,
+  ``get_array_module``.
 
 What it does not mimic: kernels, streams, asynchrony, memory pools, multiple devices (only
 device 0 exists; entering ``Device(1)`` raises), CuPy's own random streams (draws come from
@@ -522,11 +523,22 @@ def _scatter_add(a, slices, value):
     _Ufunc(_np.add).at(a, slices, value)
 
 
-def _erf(x):
-    """``cupyx.scipy.special.erf``, elementwise through ``math.erf``."""
-    raw = _np.asarray(_unwrap(x))
-    dtype = raw.dtype if raw.dtype.kind == "f" else _np.dtype(_np.float64)
-    return _wrap(_np.vectorize(math.erf, otypes=[dtype])(raw))
+def _special(f):
+    """A ``cupyx.scipy.special`` function, elementwise through the scalar ``f``."""
+
+    def fn(x):
+        raw = _np.asarray(_unwrap(x))
+        dtype = raw.dtype if raw.dtype.kind == "f" else _np.dtype(_np.float64)
+        return _wrap(_np.vectorize(f, otypes=[dtype])(raw))
+
+    return fn
+
+
+def _lgamma(v):
+    try:
+        return math.lgamma(v)
+    except ValueError:  # the poles
+        return math.inf
 
 
 def _empty_pinned(shape, dtype=_np.float64, order="C"):
@@ -539,4 +551,6 @@ cupyx.scatter_add = _scatter_add
 cupyx.empty_pinned = _empty_pinned
 cupyx.scipy = types.ModuleType("fakecupy.cupyx.scipy")
 cupyx.scipy.special = types.ModuleType("fakecupy.cupyx.scipy.special")
-cupyx.scipy.special.erf = _erf
+cupyx.scipy.special.erf = _special(math.erf)
+cupyx.scipy.special.erfc = _special(math.erfc)
+cupyx.scipy.special.gammaln = _special(_lgamma)

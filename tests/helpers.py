@@ -209,3 +209,15 @@ def set_device(request, monkeypatch) -> None:
     if "device" in request.fixturenames or (callspec and "device" in callspec.params):
         # asked for by name: pytest's pruning drops a name added in pytest_generate_tests
         monkeypatch.setattr(sys.modules[__name__], "DEVICE", request.getfixturevalue("device"))
+
+
+def same_values(ours_fn, torch_fn, *arrays, exact=False):
+    """Forward only, for inputs the helper can't draw (ints, bools, special values)."""
+    ours = ours_fn(*[on_device(a) if isinstance(a, np.ndarray) else a for a in arrays])
+    ref = torch_fn(*[torch.tensor(a) if isinstance(a, np.ndarray) else a for a in arrays])
+    assert str(ours.dtype) == str(ref.dtype).replace("torch.", ""), (ours.dtype, ref.dtype)
+    assert ours.shape == tuple(ref.shape)
+    if exact:
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+    else:
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6, atol=1e-7, equal_nan=True)

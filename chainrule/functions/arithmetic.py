@@ -719,10 +719,12 @@ erf.__doc__ = "the error function; gradient 2/√π·e^(−x²)"
 
 
 class Sign(Floor):
-    """sign(x): −1, 0 or 1 (NaN stays NaN); gradient 0, as torch."""
+    """sign(x): −1, 0 or 1 (0 for NaN); gradient 0, as torch."""
 
     def forward(self, x):
-        return get_array_module(x).sign(x)
+        xp = get_array_module(x)
+        y = xp.sign(x)
+        return xp.nan_to_num(y, copy=False, nan=0.0) if y.dtype.kind == "f" else y
 
 
 def sign(x):

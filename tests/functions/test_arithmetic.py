@@ -621,3 +621,13 @@ def test_nan_to_num_against_torch(dtype):
     )
     check_against_torch(lambda t: t.nan_to_num(neginf=np.float64(-5.0)), x, dtype=dtype)
     same_values(lambda t: t.nan_to_num(), INT)  # integers come back as they are
+
+
+def test_sign_of_nan_is_zero_and_its_gradient_is_zero_as_torchs():
+    a = np.array([np.nan, -0.0, 2.0, -3.0, np.inf], np.float32)
+    x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, u = cr.sign(x), torch.sign(t)
+    np.testing.assert_array_equal(y.data, u.detach().numpy())
+    y.sum().backward()
+    u.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
