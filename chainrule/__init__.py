@@ -73,6 +73,7 @@ from .functions.activation import (
     softplus,
     tanh,
 )
+from .functions.adaptive_pooling import adaptive_avg_pool1d, adaptive_max_pool1d
 from .functions.arithmetic import (
     abs,
     absolute,
@@ -207,6 +208,7 @@ from .functions.joining import (
     vstack,
 )
 from .functions.linalg import addmm, bmm, diag, dot, matmul, mm, mv, outer, trace
+from .functions.pooling import avg_pool1d, max_pool1d
 from .functions.reduction import (
     all,
     amax,
@@ -225,6 +227,7 @@ from .functions.reduction import (
     sum,
     var,
 )
+from .functions.resampling import pixel_shuffle, pixel_unshuffle
 from .functions.scatter import (
     argwhere,
     count_nonzero,

@@ -1,4 +1,5 @@
-"""Pooling: max_pool2d, avg_pool2d and adaptive_avg_pool2d.
+"""Pooling: max_pool2d and avg_pool2d, and their 1-d forms (the 2-d pools on an (N, C, 1, L)
+view). The adaptive pools are in adaptive_pooling.py.
 
 Windows are visited one kernel offset at a time: the offset (i, j) of every window at once is
 one strided slice of the padded input, seen channels-last as (N, H, W, C) (free for the output
@@ -414,46 +415,78 @@ def avg_pool2d(
     return y.squeeze(0) if added else y
 
 
-def _adaptive_matrix(n, o, xp, dtype):
-    """(o, n) averaging matrix of torch's adaptive bins [⌊i·n/o⌋, ⌈(i+1)·n/o⌉)."""
-    i = xp.arange(o)
-    start, end = (i * n) // o, -((-(i + 1) * n) // o)
-    cols = xp.arange(n)
-    inside = (cols[None, :] >= start[:, None]) & (cols[None, :] < end[:, None])
-    return (inside / (end - start)[:, None]).astype(dtype)
+# ------------------------------------------------------------------ 1-d pools (on (N, C, 1, L))
+def _single(v, name, op):
+    t = (v,) if isinstance(v, int) else tuple(v)
+    if len(t) != 1 or not isinstance(t[0], int):
+        raise ValueError(f"{op}: {name} must be an int or 1 int, got {v!r}")
+    return t[0]
 
 
-def adaptive_avg_pool2d(input, output_size) -> Tensor:  # noqa: A002
-    """2-D adaptive average pooling, as ``torch.nn.functional.adaptive_avg_pool2d``.
-
-    Output bin i covers rows [⌊i·H/Ho⌋, ⌈(i+1)·H/Ho⌉); the mean over a bin is separable,
-    so y = A_h · x · A_wᵀ with two averaging matrices (and the gradient is their transposes).
-    ``output_size`` is an int or a pair; None keeps that input size.
-    """
-    op = "adaptive_avg_pool2d"
-    x, added = _batched(op, input)
-    size = (
-        (output_size, output_size)
-        if isinstance(output_size, int) or output_size is None
-        else tuple(output_size)
-    )
-    if len(size) != 2:
-        raise ValueError(f"{op}: output_size must be an int or 2 values, got {output_size!r}")
-    h, w = x.shape[2:]
-    ho, wo = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
-    if not (isinstance(ho, int) and isinstance(wo, int)) or ho < 1 or wo < 1 or h < 1 or w < 1:
+def _as_2d(op, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """x (N, C, L) or (C, L) as (N, C, 1, L) or (C, 1, L), and the 1-d window as 2-d pairs;
+    checks with the 1-d values, so errors name what the caller gave."""
+    x = as_tensor(input)
+    _check_float(op, x)
+    if x.ndim not in (2, 3):
         raise ValueError(
-            f"{op}: need positive output_size and non-empty input, got output_size "
-            f"{output_size!r} for input {tuple(x.shape)}"
+            f"{op}: expected a 2-D (unbatched) or 3-D (batched) input, got shape {tuple(x.shape)}"
         )
-    xp = get_array_module(x.data)
-    if h % ho == 0 and w % wo == 0:  # equal bins: a plain average pool
-        y = avg_pool2d(x, (h // ho, w // wo))
-    else:
-        a_h = Tensor(_adaptive_matrix(h, ho, xp, x.dtype))
-        a_wt = Tensor(_adaptive_matrix(w, wo, xp, x.dtype).T)
-        y = a_h @ x @ a_wt
-    return y.squeeze(0) if added else y
+    k = _single(kernel_size, "kernel_size", op)
+    s = k if stride is None or stride == [] or stride == () else _single(stride, "stride", op)
+    p, d = _single(padding, "padding", op), _single(dilation, "dilation", op)
+    span = d * (k - 1) + 1
+    if min(k, s, d) < 1 or p < 0 or 2 * p > k:  # torch's 1-d rule: half the kernel_size
+        raise ValueError(
+            f"{op}: need positive kernel_size, stride and dilation, and padding at most half "
+            f"the kernel_size, got kernel_size {k}, stride {s}, padding {p}, dilation {d}"
+        )
+    n = x.shape[-1]
+    out = (-(-(n + 2 * p - span) // s) if ceil_mode else (n + 2 * p - span) // s) + 1
+    if n + 2 * p < span or out < 1:
+        raise ValueError(
+            f"{op}: output size is too small: input {tuple(x.shape)}, kernel_size {k}, stride "
+            f"{s}, padding {p}, dilation {d}"
+        )
+    return x.unsqueeze(-2), ((1, k), (1, s), (0, p), (1, d))
 
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+def max_pool1d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """1-D max pooling, as ``torch.nn.functional.max_pool1d``: y[n, c, l] =
+    max_i x[n, c, s·l + d·i − p] (−∞ padding); input (N, C, L) or (C, L). The 2-D pool on an
+    (N, C, 1, L) view, so ties and NaN follow its rules; indices are positions along L."""
+    x, (k, s, p, d) = _as_2d("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    out = max_pool2d(x, k, s, p, d, ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """1-D average pooling, as ``torch.nn.functional.avg_pool1d``: y = Σ window / size (padded
+    zeros counted when ``count_include_pad``); input (N, C, L) or (C, L)."""
+    x, (k, s, p, _) = _as_2d("avg_pool1d", input, kernel_size, stride, padding, 1, ceil_mode)
+    return avg_pool2d(x, k, s, p, ceil_mode, count_include_pad).squeeze(-2)
+
+
+__all__ = [
+    "max_pool2d",
+    "avg_pool2d",
+    "max_pool1d",
+    "avg_pool1d",
+]

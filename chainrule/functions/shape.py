@@ -362,13 +362,22 @@ class Pad(Function):
         return gy[idx]
 
 
-def pad(x, pad, mode="constant", value=0.0):
-    """Pad with a constant, torch's convention: ``pad`` lists (left, right) pairs starting from
-    the last dimension, e.g. ``(1, 1, 2, 0)`` pads the last dim by 1/1 and the one before by 2/0.
-    Negative widths crop."""
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(x, pad, mode="constant", value=None):
+    """Pad, torch's convention: ``pad`` lists (left, right) pairs starting from the last
+    dimension, e.g. ``(1, 1, 2, 0)`` pads the last dim by 1/1 and the one before by 2/0.
+    Negative widths crop.
+
+    ``mode``: 'constant' fills with ``value`` (any dims); 'reflect' mirrors without repeating
+    the edge (x₁ x₀ | x₀ x₁ x₂ | x₁), 'replicate' repeats the edge, 'circular' wraps around.
+    These three pad the last 1, 2 or 3 dims of a tensor with one or two dims more. Each is a
+    gather y[j] = x[i(j)], so ∂L/∂x[i] = Σ_{j: i(j) = i} gy[j].
+    """
     x = as_tensor(x)
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {_PAD_MODES}, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
             f"pad: padding {tuple(pad)} must hold (left, right) pairs for at most "
@@ -377,11 +386,57 @@ def pad(x, pad, mode="constant", value=0.0):
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if mode != "constant":
+        return _pad_indexed(x, tuple(int(p) for p in pad), widths, mode, value)
     crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(widths, x.shape))
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         x = x[crop]
         widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
-    return Pad(tuple(widths), value)(x)
+    return Pad(tuple(widths), 0.0 if value is None else value)(x)
+
+
+def _pad_indexed(x, pad, widths, mode, value):
+    """reflect / replicate / circular: per padded dim, output j reads input i(j − left)."""
+    k = len(pad) // 2
+    if value is not None and value != 0:
+        raise ValueError(f"pad: mode {mode!r} takes no value, got value={value}")
+    if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
+        raise ValueError(
+            f"pad: mode {mode!r} pads the last 1, 2 or 3 dims of a tensor with one or two dims "
+            f"more, got padding {pad} for an input of shape {x.shape}"
+        )
+    if mode != "circular" and 0 in x.shape[1:]:
+        raise ValueError(
+            f"pad: mode {mode!r} needs non-empty dims after the first, got shape {x.shape}"
+        )
+    xp = get_array_module(x.data)
+    for d in range(x.ndim - k, x.ndim):
+        (lo, hi), n = widths[d], x.shape[d]
+        if lo == hi == 0:
+            continue
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ValueError(
+                f"pad: reflect padding must be less than the input size, got padding "
+                f"({lo}, {hi}) for dim {d} of size {n} (input shape {x.shape})"
+            )
+        if n + lo + hi < 0:
+            raise ValueError(f"pad: padding ({lo}, {hi}) leaves dim {d} of size {n} negative")
+        u = xp.arange(n + lo + hi) - lo  # the output's positions in input coordinates
+        if mode == "reflect":
+            u = xp.abs(u)
+            u = xp.where(u >= n, 2 * (n - 1) - u, u)
+        elif mode == "replicate":
+            u = xp.clip(u, 0, n - 1)
+        else:  # torch crops first, then wraps around what is left
+            start, kept = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+            if max(lo, 0) > kept or max(hi, 0) > kept:
+                raise ValueError(
+                    f"pad: circular padding ({lo}, {hi}) would wrap around more than once: "
+                    f"dim {d} has size {n} (input shape {x.shape})"
+                )
+            u = start + (xp.arange(n + lo + hi) - max(lo, 0)) % max(kept, 1)
+        x = x[(slice(None),) * d + (u,)]
+    return x
 
 
 class Clone(Function):

@@ -14,10 +14,17 @@ from ..functions.activation import (
     softplus,
     tanh,
 )
+from ..functions.adaptive_pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
 from ..functions.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..functions.conv import conv1d, conv2d, conv_transpose2d
 from ..functions.dropout import dropout, dropout1d, dropout2d
 from ..functions.embedding import embedding
+from ..functions.fold import fold, unfold
 from ..functions.linear import bilinear, linear
 from ..functions.loss import (
     binary_cross_entropy,
@@ -38,7 +45,8 @@ from ..functions.normalization import (
     local_response_norm,
     rms_norm,
 )
-from ..functions.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..functions.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from ..functions.resampling import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 from ..functions.shape import pad
 
 __all__ = [
@@ -50,4 +58,7 @@ __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "max_pool2d", "pad",
     "instance_norm", "rms_norm", "local_response_norm",
     "scaled_dot_product_attention", "multi_head_attention_forward",
+    "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
+    "adaptive_max_pool2d", "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle",
+    "unfold", "fold",
 ]  # fmt: skip

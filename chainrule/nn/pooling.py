@@ -1,7 +1,9 @@
-"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` (no parameters)."""
+"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``
+and their 1-d forms (no parameters)."""
 
 from __future__ import annotations
 
+from ..functions import adaptive_pooling as _AP
 from ..functions import pooling as _P
 from .container import _MAX_POOLS
 from .module import Module
@@ -85,13 +87,101 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input):  # noqa: A002
-        return _P.adaptive_avg_pool2d(input, self.output_size)
+        return _AP.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
 
-__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+class MaxPool1d(MaxPool2d):
+    """Max over each window of the last dim, as ``torch.nn.MaxPool1d``; input (N, C, L)."""
+
+    def forward(self, input):  # noqa: A002
+        return _P.max_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
+
+
+class AvgPool1d(Module):
+    """Mean over each window of the last dim, as ``torch.nn.AvgPool1d``; input (N, C, L)."""
+
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ):
+        super().__init__()
+        self.kernel_size = _one(kernel_size)
+        self.stride = self.kernel_size if stride is None else _one(stride)
+        self.padding, self.ceil_mode = _one(padding), ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input):  # noqa: A002
+        return _P.avg_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _one(v):
+    """torch's AvgPool1d keeps its sizes as 1-tuples."""
+    return (v,) if isinstance(v, int) else tuple(v)
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Mean over torch's adaptive bins of the last dim: (N, C, L) → (N, C, output_size)."""
+
+    def forward(self, input):  # noqa: A002
+        return _AP.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max over torch's adaptive bins, giving an (N, C, *output_size) output."""
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):  # noqa: A002
+        return _AP.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Max over torch's adaptive bins of the last dim: (N, C, L) → (N, C, output_size)."""
+
+    def forward(self, input):  # noqa: A002
+        return _AP.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+__all__ = [
+    "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "MaxPool1d",
+    "AvgPool1d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool1d",
+]
 
 
 # nn.Sequential runs a MaxPool2d that follows a ReLU first (max and ReLU commute), unless it

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from helpers import assert_close, check_against_torch, check_gradcheck
 
 import chainrule as cr
-from chainrule.functions.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from chainrule.functions.adaptive_pooling import adaptive_avg_pool2d
+from chainrule.functions.pooling import avg_pool2d, max_pool2d
 
 DTYPES = ["float64", "float32"]
 
@@ -215,3 +216,176 @@ def test_max_pool2d_on_a_convs_memory_layout_matches_torch(kw, dtype):
     (ggy,) = cr.grad((gx * cr.tensor(v)).sum(), [gy])  # the gather, adjoint of the scatter
     (ggyt,) = torch.autograd.grad((gxt * torch.from_numpy(v)).sum(), [gyt])
     assert_close(ggy.data, ggyt, dtype, "second order")
+
+
+# ---------------------------------------------------------------- 1-d and adaptive max pools
+from chainrule.functions.adaptive_pooling import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
+from chainrule.functions.pooling import avg_pool1d, max_pool1d  # noqa: E402
+
+MAX1D_CASES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=1, dilation=2, padding=1),
+    dict(kernel_size=2, ceil_mode=True),
+    dict(kernel_size=(3,), stride=(2,), padding=(1,), ceil_mode=True),
+    dict(kernel_size=2, stride=3),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", MAX1D_CASES)
+@pytest.mark.parametrize("shape", [(2, 3, 9), (3, 8)])
+def test_max_pool1d_matches_torch(shape, kw, dtype):
+    check_against_torch(
+        lambda x: max_pool1d(x, **kw) ** 2,
+        shape,
+        torch_fn=lambda x: F.max_pool1d(x, **kw) ** 2,
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("kw", MAX1D_CASES)
+def test_max_pool1d_ties_and_indices(kw):
+    x = np.random.default_rng(1).integers(0, 2, size=(2, 3, 9)).astype(np.float64)
+    check_against_torch(lambda t: max_pool1d(t, **kw), x, torch_fn=lambda t: F.max_pool1d(t, **kw))
+    y, i = max_pool1d(cr.tensor(x), return_indices=True, **kw)
+    yt, it = F.max_pool1d(torch.tensor(x), return_indices=True, **kw)
+    assert i.dtype == cr.int64 and i.shape == tuple(it.shape)
+    np.testing.assert_array_equal(i.data, it.numpy())
+
+
+AVG1D_CASES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=4, stride=1, ceil_mode=True, count_include_pad=False),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", AVG1D_CASES)
+@pytest.mark.parametrize("shape", [(2, 3, 9), (3, 8)])
+def test_avg_pool1d_matches_torch(shape, kw, dtype):
+    check_against_torch(
+        lambda x: avg_pool1d(x, **kw) ** 2,
+        shape,
+        torch_fn=lambda x: F.avg_pool1d(x, **kw) ** 2,
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", [1, 3, 4, 7, 9, (2,)])
+@pytest.mark.parametrize("shape", [(2, 3, 7), (3, 7)])
+def test_adaptive_avg_pool1d_matches_torch(shape, size, dtype):
+    check_against_torch(
+        lambda x: adaptive_avg_pool1d(x, size) ** 2,
+        shape,
+        torch_fn=lambda x: F.adaptive_avg_pool1d(x, size) ** 2,
+        dtype=dtype,
+    )
+
+
+ADAPTIVE_MAX = [1, 2, (3, 2), (2, 5), (7, 1), (4, 3), (None, 2), (5, None)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", ADAPTIVE_MAX)
+@pytest.mark.parametrize("shape", [(2, 3, 7, 5), (3, 7, 5)])
+def test_adaptive_max_pool2d_matches_torch(shape, size, dtype):
+    check_against_torch(
+        lambda x: adaptive_max_pool2d(x, size) ** 2,
+        shape,
+        torch_fn=lambda x: F.adaptive_max_pool2d(x, size) ** 2,
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("size", ADAPTIVE_MAX)
+def test_adaptive_max_pool2d_ties_nan_and_indices(size):
+    """Small integers tie everywhere (first maximum wins); a window with NaN takes its last."""
+    x = np.random.default_rng(4).integers(0, 3, size=(2, 3, 7, 5)).astype(np.float64)
+    check_against_torch(
+        lambda t: adaptive_max_pool2d(t, size),
+        x,
+        torch_fn=lambda t: F.adaptive_max_pool2d(t, size),
+    )
+    x[0, 0, 1, 1] = x[0, 0, 2, 1] = x[1, 2, 6, 4] = np.nan
+    y, i = adaptive_max_pool2d(cr.tensor(x), size, return_indices=True)
+    yt, it = F.adaptive_max_pool2d(torch.tensor(x), size, return_indices=True)
+    assert_close(y.data, yt)
+    assert i.dtype == cr.int64
+    np.testing.assert_array_equal(i.data, it.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", [1, 3, 4, (7,)])
+def test_adaptive_max_pool1d_matches_torch(size, dtype):
+    check_against_torch(
+        lambda x: adaptive_max_pool1d(x, size) ** 2,
+        (2, 3, 7),
+        torch_fn=lambda x: F.adaptive_max_pool1d(x, size) ** 2,
+        dtype=dtype,
+    )
+    x = np.random.default_rng(5).integers(0, 2, size=(3, 7)).astype(np.float64)
+    _, i = adaptive_max_pool1d(cr.tensor(x), size, return_indices=True)
+    _, it = F.adaptive_max_pool1d(torch.tensor(x), size, return_indices=True)
+    np.testing.assert_array_equal(i.data, it.numpy())
+
+
+def test_gradcheck_1d_and_adaptive_max_pools():
+    check_gradcheck(lambda x: max_pool1d(x, 3, 2, 1) ** 2, (1, 2, 7))
+    check_gradcheck(lambda x: avg_pool1d(x, 3, 2, 1, count_include_pad=False) ** 2, (1, 2, 7))
+    check_gradcheck(lambda x: adaptive_avg_pool1d(x, 3) ** 2, (1, 2, 7))
+    check_gradcheck(lambda x: adaptive_max_pool2d(x, (2, 3)) ** 2, (1, 2, 5, 4))
+
+
+def test_1d_pools_keep_float32():
+    x = cr.tensor(np.ones((1, 2, 6), dtype=np.float32))
+    for y in [max_pool1d(x, 2), avg_pool1d(x, 2), adaptive_avg_pool1d(x, 4)]:
+        assert y.dtype == np.float32
+    assert adaptive_max_pool2d(x.unsqueeze(0), 2).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: max_pool1d(_x((1, 2, 3, 4)), 2),
+            r"max_pool1d: expected a 2-D .* 3-D .*\(1, 2, 3, 4\)",
+        ),
+        (
+            lambda: max_pool1d(_x((1, 2, 5)), 3, padding=2),
+            r"max_pool1d: .*padding at most half .*kernel_size 3, stride 3, padding 2",
+        ),
+        (
+            lambda: max_pool1d(_x((1, 2, 9)), 3, dilation=2, padding=2),
+            r"padding at most half the kernel_size",  # torch: half the size, not the span
+        ),
+        (lambda: avg_pool1d(_x((1, 2, 2)), 3), r"avg_pool1d: output size is too small: input"),
+        (lambda: max_pool1d(_x((1, 2, 5)), (2, 2)), r"kernel_size must be an int or 1 int"),
+        (lambda: avg_pool1d(_x((1, 2, 5)), 0), r"need positive kernel_size"),
+        (lambda: adaptive_avg_pool1d(_x((1, 2, 5)), (2, 2)), r"output_size must be an int or 1"),
+        (lambda: adaptive_avg_pool1d(_x((5,)), 2), r"adaptive_avg_pool1d: expected a 2-D or 3-D"),
+        (lambda: adaptive_max_pool2d(_x((1, 2, 0, 4)), 2), r"non-empty input.*\(1, 2, 0, 4\)"),
+        (lambda: adaptive_max_pool2d(_x((1, 2, 3, 4)), (2, 0)), r"positive output_size"),
+        (lambda: adaptive_max_pool2d(_x((1, 2, 3, 4)), (1, 2, 3)), r"an int or 2 values"),
+        (lambda: adaptive_max_pool1d(_x((1, 2, 5)), 0), r"positive output_size"),
+    ],
+)
+def test_1d_and_adaptive_max_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_1d_pools_reject_integers():
+    with pytest.raises(TypeError, match="max_pool1d: expected a floating-point input, got int64"):
+        max_pool1d(cr.tensor(np.zeros((1, 1, 4), np.int64)), 2)
+    with pytest.raises(TypeError, match="adaptive_max_pool2d: expected a floating-point"):
+        adaptive_max_pool2d(cr.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2)

@@ -370,3 +370,79 @@ def test_narrow_and_movedim_name_bad_arguments():
         x.movedim((0, 1), 0)
     with pytest.raises(ValueError, match=r"movedim: dims \(0, 0\) name an axis twice"):
         x.movedim((0, 0), (0, 1))
+
+
+# ---------------------------------------------------------------- pad modes
+MODE_PADS = [
+    ((2, 3, 5), (2, 1)),
+    ((3, 5), (1, 3)),
+    ((2, 3, 5), (-1, 2)),
+    ((2, 3, 5), (2, -2)),
+    ((2, 2, 4, 5), (1, 2, 3, 0)),
+    ((2, 4, 5), (0, 1, -1, 3)),
+    ((1, 2, 3, 4, 5), (1, 1, 2, 0, 1, 2)),
+    ((0, 3, 5), (1, 2)),  # an empty batch
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,widths", MODE_PADS)
+def test_pad_modes_match_torch(shape, widths, mode, dtype):
+    check_against_torch(
+        _squared(lambda t: cr.functions.shape.pad(t, widths, mode=mode)),
+        shape,
+        dtype=dtype,
+        torch_fn=_squared(lambda t: F.pad(t, widths, mode=mode)),
+    )
+
+
+@pytest.mark.parametrize("mode", ["replicate", "circular"])
+def test_pad_modes_wider_than_the_input(mode):
+    # replicate: any width; circular: up to the input's size (wrapping exactly once)
+    check_against_torch(
+        lambda t: cr.functions.shape.pad(t, (3, 3), mode=mode) ** 2,
+        (2, 3),
+        torch_fn=lambda t: F.pad(t, (3, 3), mode=mode) ** 2,
+    )
+
+
+def test_circular_pad_after_a_crop_wraps_the_cropped_part():
+    x = np.arange(5.0).reshape(1, 1, 5)
+    got = cr.functions.shape.pad(cr.tensor(x), (2, -3), mode="circular")
+    np.testing.assert_array_equal(got.data, [[[0.0, 1.0, 0.0, 1.0]]])
+
+
+def test_pad_reflect_gradcheck():
+    check_gradcheck(
+        lambda t: cr.functions.shape.pad(t, (2, 1, 1, 2), mode="reflect") ** 2, (1, 3, 4)
+    )
+
+
+def test_pad_modes_keep_float32():
+    x = cr.tensor(np.ones((1, 2, 3), dtype=np.float32))
+    for mode in ["reflect", "replicate", "circular"]:
+        assert cr.functions.shape.pad(x, (1, 1), mode=mode).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "shape, widths, mode, message",
+    [
+        ((1, 2, 3), (3, 3), "reflect", r"reflect padding .* \(3, 3\) for dim 2 of size 3"),
+        ((1, 2, 3), (0, 4), "reflect", r"\(0, 4\) for dim 2 of size 3"),
+        ((1, 2, 3), (4, 0), "circular", r"\(4, 0\) would wrap around .*size 3"),
+        ((3,), (1, 1), "reflect", r"mode 'reflect' pads the last 1, 2 or 3 dims.*\(3,\)"),
+        ((2, 2, 3, 3), (1, 1), "replicate", r"padding \(1, 1\) for an input of shape"),
+        ((2, 3), (1, 1, 1, 1), "circular", r"padding \(1, 1, 1, 1\) .*\(2, 3\)"),
+        ((1, 2, 0), (1, 1), "replicate", r"non-empty dims after the first, got shape \(1, 2, 0\)"),
+        ((1, 2, 3), (1, 1), "wrap", r"mode must be one of .*'wrap'"),
+    ],
+)
+def test_pad_mode_errors(shape, widths, mode, message):
+    with pytest.raises(ValueError, match=message):
+        cr.functions.shape.pad(cr.zeros(*shape), widths, mode=mode)
+
+
+def test_pad_mode_takes_no_value():
+    with pytest.raises(ValueError, match=r"mode 'reflect' takes no value, got value=1.5"):
+        cr.functions.shape.pad(cr.zeros(1, 2, 3), (1, 1), mode="reflect", value=1.5)

@@ -48,3 +48,60 @@ def test_repr_like_torch():
         (AdaptiveAvgPool2d((2, 3)), torch.nn.AdaptiveAvgPool2d((2, 3))),
     ]:
         assert repr(ours) == repr(theirs)
+
+
+# ---------------------------------------------------------------- 1-d and adaptive max pools
+from chainrule.nn.pooling import (  # noqa: E402
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    MaxPool1d,
+)
+
+LAYERS_1D = [
+    (MaxPool1d(2), torch.nn.MaxPool1d(2), (2, 3, 9)),
+    (
+        MaxPool1d(3, 2, 1, dilation=2, ceil_mode=True),
+        torch.nn.MaxPool1d(3, 2, 1, dilation=2, ceil_mode=True),
+        (2, 3, 9),
+    ),
+    (AvgPool1d(3, 2, 1), torch.nn.AvgPool1d(3, 2, 1), (2, 3, 9)),
+    (
+        AvgPool1d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+        torch.nn.AvgPool1d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+        (3, 8),
+    ),
+    (AdaptiveAvgPool1d(4), torch.nn.AdaptiveAvgPool1d(4), (2, 3, 9)),
+    (AdaptiveMaxPool1d(4), torch.nn.AdaptiveMaxPool1d(4), (2, 3, 9)),
+    (AdaptiveMaxPool2d((3, 2)), torch.nn.AdaptiveMaxPool2d((3, 2)), (2, 3, 8, 7)),
+    (AdaptiveMaxPool2d((None, 3)), torch.nn.AdaptiveMaxPool2d((None, 3)), (3, 8, 7)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ours, theirs, shape", LAYERS_1D)
+def test_1d_and_adaptive_max_layers_match_torch(ours, theirs, shape, dtype):
+    check_twin(ours, theirs, shape, dtype=dtype)
+
+
+@pytest.mark.parametrize("ours, theirs, shape", LAYERS_1D)
+def test_1d_and_adaptive_max_repr_like_torch(ours, theirs, shape):
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (MaxPool1d(3, 2, 1, return_indices=True), torch.nn.MaxPool1d(3, 2, 1, return_indices=True)),
+        (AdaptiveMaxPool1d(3, return_indices=True), torch.nn.AdaptiveMaxPool1d(3, True)),
+        (AdaptiveMaxPool2d((3, 2), return_indices=True), torch.nn.AdaptiveMaxPool2d((3, 2), True)),
+    ],
+)
+def test_1d_and_adaptive_max_return_indices(ours, theirs):
+    shape = (2, 3, 7) if "1d" in type(ours).__name__ else (2, 3, 7, 5)
+    x = np.random.default_rng(0).integers(0, 2, size=shape).astype(np.float64)
+    y, i = ours(cr.tensor(x))
+    yt, it = theirs(torch.tensor(x))
+    np.testing.assert_array_equal(y.data, yt.numpy())
+    np.testing.assert_array_equal(i.data, it.numpy())
