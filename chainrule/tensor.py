@@ -117,10 +117,10 @@ class Tensor:
                 f"backward: tensor of shape {self.shape} does not require grad and has no "
                 "grad_fn; create the leaves with requires_grad=True (and not under no_grad)"
             )
-        g = _root_grad(self, gradient, "backward")
+        g = _root(self, gradient, "backward", create_graph)
         if retain_graph is None:
             retain_graph = create_graph
-        run_backward([self], [_wrap(g, None) if create_graph else g], retain_graph, create_graph)
+        run_backward([self], [g], retain_graph, create_graph)
 
     # ------------------------------------------------------------------ array attributes
     @property
@@ -1573,6 +1573,19 @@ def _root_grad(t, gradient, op):
             f"shape {t.shape}; they must match"
         )
     return g.astype(t.dtype, copy=True)
+
+
+def _root(t, gradient, op, create_graph):
+    """The gradient to start a backward from: an array; under ``create_graph`` a Tensor, and
+    the given one itself when it is part of a graph, so that the gradients computed from it
+    are differentiated through it too (as torch does with a ``grad_outputs`` that requires
+    grad)."""
+    g = _root_grad(t, gradient, op)
+    if not create_graph:
+        return g
+    if isinstance(gradient, Tensor) and gradient._requires_grad:
+        return gradient if gradient.dtype == t.dtype else gradient.to(t.dtype)
+    return _wrap(g, None)
 
 
 def _no_grad():

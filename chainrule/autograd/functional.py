@@ -21,7 +21,7 @@ def grad(
     ``grad_outputs`` weights each output (required for non-scalar outputs). With
     ``create_graph=True`` the returned gradients are themselves differentiable.
     """
-    from ..tensor import Tensor, _root_grad, _wrap
+    from ..tensor import Tensor, _root
 
     outputs = _seq(outputs)
     inputs = _seq(inputs)
@@ -42,9 +42,8 @@ def grad(
             raise RuntimeError(
                 f"grad: output {i} (shape {o.shape}) does not require grad and has no grad_fn"
             )
-        g = _root_grad(o, g, "grad")
         roots.append(o)
-        gs.append(_wrap(g, None) if create_graph else g)
+        gs.append(_root(o, g, "grad", create_graph))
     if retain_graph is None:
         retain_graph = create_graph
     return run_backward(
