@@ -15,6 +15,7 @@ from . import (
     datasets,
     diagnostics,
     distributed,
+    linalg,
     models,
     nn,
     optim,
@@ -172,6 +173,7 @@ from .functions.counting import (
     unique_consecutive,
 )
 from .functions.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
+from .functions.decomposition import det, inverse, logdet, matrix_power, pinverse, slogdet
 from .functions.einsum import einsum, kron, tensordot
 from .functions.joining import (
     atleast_1d,
@@ -207,7 +209,29 @@ from .functions.joining import (
     vsplit,
     vstack,
 )
-from .functions.linalg import addmm, bmm, diag, dot, matmul, mm, mv, outer, trace
+from .functions.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    block_diag,
+    bmm,
+    chain_matmul,
+    cross,
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal,
+    dot,
+    inner,
+    matmul,
+    mm,
+    mv,
+    outer,
+    trace,
+    vdot,
+)
 from .functions.pooling import avg_pool1d, max_pool1d
 from .functions.reduction import (
     all,

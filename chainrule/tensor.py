@@ -559,6 +559,60 @@ class Tensor:
     def trace(self):
         return _L.trace(self)
 
+    def inner(self, other):
+        return _L.inner(self, other)
+
+    def vdot(self, other):
+        return _L.vdot(self, other)
+
+    def cross(self, other, dim=None):
+        return _L.cross(self, other, dim)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _L.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _L.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return _L.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _L.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _L.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _L.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _L.diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset=0):
+        return _L.diagflat(self, offset)
+
+    def matrix_power(self, n):
+        return _Dec.matrix_power(self, n)
+
+    def det(self):
+        return _Dec.det(self)
+
+    def inverse(self):
+        return _Dec.inverse(self)
+
+    def slogdet(self):
+        return _Dec.slogdet(self)
+
+    def logdet(self):
+        return _Dec.logdet(self)
+
+    def pinverse(self, rcond=1e-15):
+        return _Dec.pinverse(self, rcond)
+
+    def cholesky(self, upper=False):
+        return _Dec.cholesky(self, upper=upper)
+
     # comparisons and tests as methods (bool tensors, no gradient)
     def eq(self, o):
         return _C.eq(self, o)
@@ -1603,6 +1657,7 @@ from .functions import bitwise as _Bw  # noqa: E402
 from .functions import comparison as _C  # noqa: E402
 from .functions import counting as _Cnt  # noqa: E402
 from .functions import cumulative as _Cu  # noqa: E402
+from .functions import decomposition as _Dec  # noqa: E402
 from .functions import einsum as _E  # noqa: E402
 from .functions import indexing as _I  # noqa: E402
 from .functions import joining as _J  # noqa: E402
@@ -1660,7 +1715,7 @@ _INPLACE = """
     sinc deg2rad rad2deg hypot copysign xlogy ldexp clamp_min clamp_max addcmul addcdiv divide
     true_divide multiply subtract negative absolute sgn heaviside gcd lcm greater greater_equal
     less less_equal not_equal bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
-    bitwise_right_shift
+    bitwise_right_shift addmm addmv addr baddbmm addbmm
 """.split()
 
 
