@@ -174,6 +174,7 @@ from .functions.counting import (
 )
 from .functions.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from .functions.decomposition import det, inverse, logdet, matrix_power, pinverse, slogdet
+from .functions.distance import cdist, cosine_similarity, dist, pairwise_distance, pdist
 from .functions.einsum import einsum, kron, tensordot
 from .functions.joining import (
     atleast_1d,

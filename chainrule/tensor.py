@@ -559,6 +559,9 @@ class Tensor:
     def trace(self):
         return _L.trace(self)
 
+    def dist(self, other, p=2):
+        return _Dist.dist(self, other, p)
+
     def inner(self, other):
         return _L.inner(self, other)
 
@@ -1658,6 +1661,7 @@ from .functions import comparison as _C  # noqa: E402
 from .functions import counting as _Cnt  # noqa: E402
 from .functions import cumulative as _Cu  # noqa: E402
 from .functions import decomposition as _Dec  # noqa: E402
+from .functions import distance as _Dist  # noqa: E402
 from .functions import einsum as _E  # noqa: E402
 from .functions import indexing as _I  # noqa: E402
 from .functions import joining as _J  # noqa: E402

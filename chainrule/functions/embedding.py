@@ -1,4 +1,5 @@
-"""Embedding lookup: y = W[indices], rows of a table picked by integer indices.
+"""Embedding lookup, y = W[indices], rows of a table picked by integer indices; and one_hot,
+the same lookup in an identity table (without gradient).
 
     y[..., :] = W[idx[...], :]        idx (...) integers, W (num_embeddings, dim), y (..., dim)
     ∂L/∂W[r] = Σ_{positions with idx = r} g[position]      (a scatter-add: repeats accumulate)
@@ -13,6 +14,7 @@ from ..autograd.function import Function, bump_version
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
+from .arithmetic import number_arg
 
 
 class Embedding(Function):
@@ -160,4 +162,42 @@ def embedding(
     return Embedding(idx, padding_idx, scale_grad_by_freq)(W)
 
 
-__all__ = ["embedding"]
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """y[..., c] = 1 if tensor[...] == c else 0: class indices (any shape) as int64 one-hot
+    vectors, output (*tensor.shape, num_classes). ``num_classes=-1`` takes max(tensor) + 1.
+    Any integer dtype is accepted (torch takes int64 only). Not differentiable.
+
+    >>> one_hot(cr.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    op = "one_hot"
+    idx = as_tensor(tensor).data
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: tensor must hold integer class indices, got dtype {idx.dtype}")
+    num_classes = number_arg(num_classes, op, "num_classes")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise TypeError(f"{op}: num_classes must be an int, got {num_classes!r}")
+    lo = int(idx.min()) if idx.size else 0
+    hi = int(idx.max()) if idx.size else -1
+    if lo < 0:
+        raise ValueError(f"{op}: class values must be non-negative, got {lo}")
+    if num_classes < -1:
+        raise ValueError(f"{op}: num_classes must be -1 or positive, got {num_classes}")
+    if num_classes <= 0 and not idx.size:  # torch: no zero-width one-hot of nothing either
+        raise ValueError(
+            f"{op}: cannot infer the number of classes from an empty tensor of shape "
+            f"{tuple(idx.shape)}; pass a positive num_classes"
+        )
+    if num_classes == -1:
+        num_classes = hi + 1
+    elif hi >= num_classes:
+        raise ValueError(
+            f"{op}: class values must be smaller than num_classes={num_classes}, got {hi}"
+        )
+    xp = get_array_module(idx)
+    y = idx[..., None] == xp.arange(num_classes, dtype=idx.dtype)
+    return Tensor(y.astype(backend.DEFAULT_INT))
+
+
+__all__ = ["embedding", "one_hot"]

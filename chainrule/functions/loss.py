@@ -15,6 +15,8 @@ from ..backend import get_array_module
 from ..tensor import Tensor, as_tensor
 from .activation import _sigmoid, log_softmax, softmax
 from .arithmetic import _exp, _log, _where, clamp, number_arg, where
+from .distance import ClampMinStraight
+from .shape import broadcast_shapes
 
 _REDUCTIONS = ("none", "mean", "sum")
 _np = backend.np
@@ -570,6 +572,85 @@ def _cross_entropy_prob(x, t, weight, eps, reduction):
     return -prod.sum() / (n if n else float("nan"))
 
 
+# ------------------------------------------------------------------ likelihood losses
+_HALF_LOG_2PI = 0.9189385332046727  # ½ ln 2π
+
+
+def poisson_nll_loss(
+    input,
+    target,
+    log_input=True,
+    full=False,
+    size_average=None,
+    eps=1e-8,
+    reduce=None,
+    reduction="mean",
+) -> Tensor:
+    """Negative log-likelihood of a Poisson target y with rate λ, up to ln y!:
+
+        ℓ = e^x − y x           (``log_input``: x = ln λ)
+        ℓ = x − y ln(x + ε)     (else: x = λ)
+
+    ``full`` adds Stirling's ln y! ≈ y ln y − y + ½ ln(2π y) where y > 1 (0 where y ≤ 1). The
+    target is differentiated too. Shapes broadcast."""
+    op = "poisson_nll_loss"
+    reduction = _reduction(reduction, size_average, reduce, op)
+    eps = number_arg(eps, op, "eps")
+    x, t = _float_pair(input, target, op)
+    broadcast_shapes(tuple(x.shape), tuple(t.shape), op=op)
+    if log_input:
+        loss = _exp(x) - t * x
+    else:
+        loss = x - t * _log(x + eps)
+    if full:
+        big = t.data > 1
+        ts = _where(big, t, 1.0)  # y ≤ 1: a stand-in, so neither value nor gradient is NaN
+        stirling = ts * _log(ts) - ts + _log(ts) * 0.5 + _HALF_LOG_2PI
+        loss = loss + _where(big, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean") -> Tensor:
+    """Negative log-likelihood of target y under N(x, σ²), σ² = ``var``:
+
+        ℓ = ½ (ln max(σ², ε) + (x − y)² / max(σ², ε))   (+ ½ ln 2π with ``full``)
+
+    As torch, the clamp at ε changes only the value: the gradient passes straight through it,
+    ∂ℓ/∂σ² = ½ (1/v − (x − y)²/v²) with v = max(σ², ε). ``var`` is a number, or a tensor of
+    the input's shape, or of that shape with the last dimension dropped or one dimension 1
+    (one variance shared along it). It must be non-negative."""
+    op = "gaussian_nll_loss"
+    reduction = _reduction(reduction, None, None, op)
+    eps = number_arg(eps, op, "eps")
+    x, t = _float_pair(input, target, op)
+    broadcast_shapes(tuple(x.shape), tuple(t.shape), op=op)
+    if not isinstance(var, Tensor) and isinstance(backend.number(var), (int, float)):
+        v = backend.number(var)
+        if v < 0:
+            raise ValueError(f"{op}: var must be non-negative, got {v}")
+        var = x.new_full(tuple(x.shape), v)
+    var = as_tensor(var)
+    if var.dtype.kind != "f":
+        var = var.to(x.dtype)
+    xs, vs = tuple(x.shape), tuple(var.shape)
+    if vs != xs:
+        if xs[:-1] == vs:
+            var = var.unsqueeze(-1)
+        elif not (len(vs) == len(xs) and sum(b for a, b in zip(xs, vs) if a != b) == 1):
+            raise ValueError(
+                f"{op}: var of shape {vs} does not fit input of shape {xs}: expected {xs}, "
+                f"{xs[:-1]}, or {xs} with one dimension 1"
+            )
+    if var.numel() and bool((var.data < 0).any()):
+        raise ValueError(f"{op}: var must be non-negative, got {float(var.data.min())}")
+    v = ClampMinStraight(eps)(var)
+    d = x - t
+    loss = (_log(v) + d * d / v) * 0.5
+    if full:
+        loss = loss + _HALF_LOG_2PI
+    return _reduce(loss, reduction)
+
+
 __all__ = [
     "mse_loss",
     "l1_loss",
@@ -580,4 +661,6 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "nll_loss",
     "cross_entropy",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
 ]

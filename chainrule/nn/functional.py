@@ -22,19 +22,22 @@ from ..functions.adaptive_pooling import (
 )
 from ..functions.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..functions.conv import conv1d, conv2d, conv_transpose2d
+from ..functions.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from ..functions.dropout import dropout, dropout1d, dropout2d
-from ..functions.embedding import embedding
+from ..functions.embedding import embedding, one_hot
 from ..functions.fold import fold, unfold
 from ..functions.linear import bilinear, linear
 from ..functions.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    gaussian_nll_loss,
     huber_loss,
     kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
+    poisson_nll_loss,
     smooth_l1_loss,
 )
 from ..functions.normalization import (
@@ -46,6 +49,16 @@ from ..functions.normalization import (
     rms_norm,
 )
 from ..functions.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from ..functions.ranking import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 from ..functions.resampling import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 from ..functions.shape import pad
 
@@ -61,4 +74,9 @@ __all__ = [
     "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
     "adaptive_max_pool2d", "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle",
     "unfold", "fold",
+    "cosine_similarity", "normalize", "pairwise_distance", "pdist", "one_hot",
+    "gaussian_nll_loss", "poisson_nll_loss",
+    "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+    "triplet_margin_loss",
 ]  # fmt: skip

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import assert_close, on_device
+from helpers import assert_close, host, on_device
 
 import chainrule as cr
-from chainrule.functions.embedding import embedding
+from chainrule import backend
+from chainrule.functions.embedding import embedding, one_hot
 
 
 def _compare(idx, V, D, dtype="float64", seed=0, **kw):
@@ -132,3 +133,50 @@ def test_bad_padding_idx_and_weight():
         embedding(cr.tensor([0]), cr.zeros(3, 2), padding_idx=5)
     with pytest.raises(ValueError, match=r"weight must be 2-D.*\(3,\)"):
         embedding(cr.tensor([0]), cr.zeros(3))
+
+
+# ------------------------------------------------------------------ one_hot
+@pytest.mark.parametrize(
+    "idx,num_classes",
+    [
+        ([0, 2, 1, 2], -1),
+        ([[1, 0], [3, 3]], 5),
+        (3, 4),  # 0-d input: a vector
+        ([], 2),
+        ([[]], 3),
+        ([0, 0], 1),
+    ],
+)
+def test_one_hot_matches_torch(idx, num_classes):
+    ours = one_hot(on_device(np.array(idx, dtype=np.int64)), num_classes)
+    ref = F.one_hot(torch.tensor(idx, dtype=torch.int64), num_classes)
+    assert ours.dtype == cr.int64 and not ours.requires_grad
+    assert backend.on_device(ours.data, helpers.DEVICE)
+    np.testing.assert_array_equal(host(ours), ref.numpy())
+
+
+def test_one_hot_other_integer_dtypes_give_int64():
+    ours = one_hot(cr.tensor(np.array([2, 0], dtype=np.int32)), np.int64(3))
+    assert ours.dtype == cr.int64
+    np.testing.assert_array_equal(ours.numpy(), [[0, 0, 1], [1, 0, 0]])
+
+
+def test_one_hot_errors():
+    with pytest.raises(ValueError, match="one_hot: class values must be non-negative, got -1"):
+        one_hot(cr.tensor([-1, 2]))
+    with pytest.raises(ValueError, match="class values must be smaller than num_classes=2, got 2"):
+        one_hot(cr.tensor([1, 2]), 2)
+    with pytest.raises(ValueError, match=r"cannot infer the number of classes from an empty "
+                                         r"tensor of shape \(0,\)"):  # fmt: skip
+        one_hot(cr.tensor([], dtype=cr.int64))
+    with pytest.raises(ValueError, match="cannot infer the number of classes from an empty"):
+        one_hot(cr.tensor([], dtype=cr.int64), 0)
+    with pytest.raises(ValueError, match="class values must be smaller than num_classes=0"):
+        one_hot(cr.tensor([0]), 0)
+    with pytest.raises(ValueError, match="num_classes must be -1 or positive, got -2"):
+        one_hot(cr.tensor([1]), -2)
+    with pytest.raises(TypeError, match="one_hot: tensor must hold integer class indices, got "
+                                        "dtype float32"):  # fmt: skip
+        one_hot(cr.tensor([1.0]))
+    with pytest.raises(TypeError, match="one_hot: num_classes must be an int, got 2.5"):
+        one_hot(cr.tensor([1]), 2.5)

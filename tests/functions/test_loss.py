@@ -461,3 +461,144 @@ def test_numpy_scalar_label_smoothing_acts_as_a_number():
     np.testing.assert_array_equal(ours.data, plain.data)
     with pytest.raises(TypeError, match="cross_entropy: label_smoothing must be a number"):
         L.cross_entropy(cr.tensor(a), cr.tensor(t), label_smoothing="0.1")
+
+
+# ------------------------------------------------------------------ poisson_nll_loss
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("log_input", [True, False])
+@pytest.mark.parametrize("full", [False, True])
+def test_poisson_nll_loss_matches_torch(reduction, log_input, full):
+    """Input and target both differentiated; targets ≤ 1 take no Stirling term."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1.5, 1.5, (4, 5)) if log_input else rng.uniform(0.1, 3.0, (4, 5))
+    t = rng.uniform(0.0, 4.0, (4, 5))
+    t[0, :2] = [0.5, 1.0]
+    kw = dict(log_input=log_input, full=full, reduction=reduction)
+    check_against_torch(
+        lambda a, b: L.poisson_nll_loss(a, b, **kw),
+        x,
+        t,
+        torch_fn=lambda a, b: F.poisson_nll_loss(a, b, **kw),
+    )
+
+
+def test_poisson_nll_loss_eps_broadcast_int_target_float32():
+    rng = np.random.default_rng(12)
+    t_cr, t_t = _pair(rng.integers(0, 6, (3, 4)))
+    check_against_torch(
+        lambda a: L.poisson_nll_loss(a, t_cr, log_input=False, eps=0.5, full=True),
+        np.abs(rng.standard_normal((3, 4))),
+        torch_fn=lambda a: F.poisson_nll_loss(a, t_t, log_input=False, eps=0.5, full=True),
+        dtype="float32",
+    )
+    check_against_torch(
+        lambda a, b: L.poisson_nll_loss(a, b, reduction="none"),
+        (3, 1),
+        np.abs(rng.standard_normal(4)) * 3,
+        torch_fn=lambda a, b: F.poisson_nll_loss(a, b, reduction="none"),
+    )
+    check_against_torch(
+        lambda a, b: L.poisson_nll_loss(a, b, size_average=False),
+        (3,),
+        np.array([0.0, 2.0, 5.0]),
+        torch_fn=lambda a, b: F.poisson_nll_loss(a, b, reduction="sum"),
+    )
+
+
+def test_poisson_nll_loss_zero_target_with_full_has_a_finite_target_gradient():
+    """(torch's is NaN there: 0 · ln 0 inside the masked Stirling term.)"""
+    x = on_device(np.array([0.3, -0.2]))
+    t = on_device(np.array([0.0, 3.0])).requires_grad_()
+    loss = L.poisson_nll_loss(x, t, full=True, reduction="sum")
+    ref = F.poisson_nll_loss(
+        torch.tensor([0.3, -0.2], dtype=torch.float64),
+        torch.tensor([0.0, 3.0], dtype=torch.float64),
+        full=True,
+        reduction="sum",
+    )
+    assert_close(loss, ref)
+    (g,) = cr.grad(loss, [t])
+    # ∂/∂y: −x, plus ln y + 1/(2y) from Stirling where y > 1
+    np.testing.assert_allclose(g.numpy(), [-0.3, 0.2 + np.log(3.0) + 1 / 6])
+
+
+def test_poisson_nll_loss_errors():
+    with pytest.raises(ValueError, match="poisson_nll_loss: reduction must be one of"):
+        L.poisson_nll_loss(cr.zeros(3), cr.zeros(3), reduction="avg")
+    with pytest.raises(ValueError, match=r"poisson_nll_loss: shapes \(3,\) and \(2,\) cannot be"):
+        L.poisson_nll_loss(cr.zeros(3), cr.zeros(2))
+
+
+# ------------------------------------------------------------------ gaussian_nll_loss
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize(
+    "var_shape",
+    [(4, 3), (4,), (4, 1), (1, 3)],  # heteroscedastic, last dim dropped, one dimension 1
+)
+def test_gaussian_nll_loss_matches_torch(reduction, full, var_shape):
+    rng = np.random.default_rng(13)
+    var = rng.uniform(0.2, 2.0, var_shape)
+    kw = dict(full=full, reduction=reduction)
+    check_against_torch(
+        lambda a, b, v: L.gaussian_nll_loss(a, b, v, **kw),
+        (4, 3),
+        (4, 3),
+        var,
+        torch_fn=lambda a, b, v: F.gaussian_nll_loss(a, b, v, **kw),
+    )
+
+
+def test_gaussian_nll_loss_clamps_var_straight_through():
+    """var below eps: the value uses eps, the gradient passes as if unclamped (torch)."""
+    var = np.array([[1e-9, 0.0, 0.5], [1e-7, 2.0, 1e-6]])
+    check_against_torch(
+        lambda a, b, v: L.gaussian_nll_loss(a, b, v, reduction="sum"),
+        (2, 3),
+        (2, 3),
+        var,
+        torch_fn=lambda a, b, v: F.gaussian_nll_loss(a, b, v, reduction="sum"),
+    )
+    check_against_torch(
+        lambda a, b, v: L.gaussian_nll_loss(a, b, v, eps=0.3),
+        (2, 3),
+        (2, 3),
+        var,
+        torch_fn=lambda a, b, v: F.gaussian_nll_loss(a, b, v, eps=0.3),
+        dtype="float32",
+    )
+
+
+def test_gaussian_nll_loss_scalar_var_and_broadcast_target():
+    check_against_torch(
+        lambda a, b: L.gaussian_nll_loss(a, b, 0.7, full=True),
+        (3, 2),
+        (3, 2),
+        torch_fn=lambda a, b: F.gaussian_nll_loss(a, b, 0.7, full=True),
+        dtype="float32",
+    )
+    rng = np.random.default_rng(14)
+    v_cr, v_t = _pair(rng.uniform(0.5, 1.0, (3, 2)))
+    check_against_torch(
+        lambda a, b: L.gaussian_nll_loss(a, b, v_cr, reduction="none"),
+        (3, 2),
+        (3, 1),
+        torch_fn=lambda a, b: F.gaussian_nll_loss(a, b, v_t, reduction="none"),
+    )
+
+
+def test_gaussian_nll_loss_errors():
+    x = cr.zeros(3, 2)
+    with pytest.raises(ValueError, match=r"var of shape \(1, 1\) does not fit input of shape "
+                                         r"\(3, 2\)"):  # fmt: skip
+        L.gaussian_nll_loss(x, x, cr.ones(1, 1))
+    with pytest.raises(ValueError, match=r"var of shape \(\) does not fit"):
+        L.gaussian_nll_loss(x, x, cr.tensor(1.0))
+    with pytest.raises(ValueError, match="gaussian_nll_loss: var must be non-negative, got -1"):
+        L.gaussian_nll_loss(x, x, -cr.ones(3, 2))
+    with pytest.raises(ValueError, match="gaussian_nll_loss: var must be non-negative, got -2"):
+        L.gaussian_nll_loss(x, x, -2.0)
+    with pytest.raises(ValueError, match=r"gaussian_nll_loss: shapes \(3, 2\) and \(3,\) cannot"):
+        L.gaussian_nll_loss(x, cr.zeros(3), 1.0)
+    with pytest.raises(ValueError, match="gaussian_nll_loss: reduction must be one of"):
+        L.gaussian_nll_loss(x, x, 1.0, reduction="avg")

@@ -94,3 +94,90 @@ def test_loss_module_invalid_reduction():
     with pytest.raises(ValueError, match="MSELoss: reduction must be one of .*got 'batchmean'"):
         nnl.MSELoss(reduction="batchmean")
     assert nnl.KLDivLoss(reduction="batchmean").reduction == "batchmean"
+
+
+# ------------------------------------------------------------------ likelihood, margin, ranking
+SIGNS = np.array([1.0, -1.0, -1.0, 1.0, 1.0, -1.0])
+B = rng.standard_normal((6, 4))
+C3 = rng.standard_normal((6, 4))
+MLM = np.array(
+    [[0, 1, -1, 2], [3, -1, 0, 0], [2, 2, 1, -1], [1, 0, 2, 3], [0, -1, 1, 1], [2, 1, -1, 0]]
+)
+
+# (name, constructor kwargs with arrays for tensors, call arguments, how many are differentiable)
+MORE_CASES = [
+    ("PoissonNLLLoss", {}, [X, TARGETS * 3], 2),
+    ("PoissonNLLLoss", {"log_input": False, "full": True, "eps": 0.1, "reduction": "sum"},
+     [PROBS, TARGETS * 3], 2),
+    ("PoissonNLLLoss", {"reduce": False}, [X, TARGETS], 2),
+    ("GaussianNLLLoss", {}, [X, B, PROBS], 3),
+    ("GaussianNLLLoss", {"full": True, "eps": 0.2, "reduction": "none"}, [X, B, PROBS[:, 0]], 3),
+    ("MarginRankingLoss", {"margin": 0.3}, [X[:, 0], B[:, 0], SIGNS], 3),
+    ("MarginRankingLoss", {"reduction": "none"}, [X, B, np.ones((6, 4))], 3),
+    ("HingeEmbeddingLoss", {"margin": 0.5}, [np.abs(X), np.resize(SIGNS, (6, 4))], 1),
+    ("HingeEmbeddingLoss", {"size_average": False}, [np.abs(X), np.resize(SIGNS, (6, 4))], 1),
+    ("CosineEmbeddingLoss", {"margin": 0.2}, [X, B, SIGNS], 2),
+    ("CosineEmbeddingLoss", {"reduction": "sum"}, [X, B, SIGNS], 2),
+    ("SoftMarginLoss", {}, [X, np.resize(SIGNS, (6, 4))], 1),
+    ("SoftMarginLoss", {"reduction": "none"}, [X, np.resize(SIGNS, (6, 4))], 1),
+    ("MultiLabelSoftMarginLoss", {"weight": WEIGHT}, [X, (TARGETS > 0.5) * 1.0], 1),
+    ("MultiLabelSoftMarginLoss", {"reduction": "none"}, [X, (TARGETS > 0.5) * 1.0], 1),
+    ("MultiMarginLoss", {}, [X, LABELS], 1),
+    ("MultiMarginLoss", {"p": 2, "margin": 0.5, "weight": WEIGHT, "reduction": "sum"},
+     [X, LABELS], 1),
+    ("MultiLabelMarginLoss", {}, [X, MLM], 1),
+    ("MultiLabelMarginLoss", {"reduction": "none"}, [X, MLM], 1),
+    ("TripletMarginLoss", {}, [X, B, C3], 3),
+    ("TripletMarginLoss", {"margin": 2.0, "p": 1, "eps": 0.0, "swap": True, "reduction": "none"},
+     [X, B, C3], 3),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name,kw,args,n", MORE_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(MORE_CASES)]
+)
+def test_more_loss_modules_match_torch(name, kw, args, n, device):
+    ours = getattr(nnl, name)(**_kwargs(kw, cr)).to(device)
+    with pytest.warns(UserWarning) if "reduce" in kw or "size_average" in kw else _nothing():
+        theirs = getattr(torch.nn, name)(**_kwargs(kw, torch))
+    assert ours.reduction == theirs.reduction
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    xs = [cr.tensor(a, requires_grad=i < n, device=device) for i, a in enumerate(args)]
+    xts = [torch.tensor(a, requires_grad=i < n) for i, a in enumerate(args)]
+    y, y_t = ours(*xs), theirs(*xts)
+    assert_close(y.data, y_t, what="loss")
+    g = rng.standard_normal(tuple(y_t.shape))
+    gs = cr.grad(y, xs[:n], cr.tensor(g, device=device))
+    gts = torch.autograd.grad(y_t, xts[:n], torch.tensor(g))
+    for i, (a, b) in enumerate(zip(gs, gts)):
+        assert_close(a.data, b, what=f"grad of input {i}")
+
+
+def test_more_loss_modules_keep_their_options():
+    t = nnl.TripletMarginLoss(margin=2.0, p=1, eps=0.0, swap=True, reduction="sum")
+    assert (t.margin, t.p, t.eps, t.swap, t.reduction) == (2.0, 1, 0.0, True, "sum")
+    m = nnl.MultiMarginLoss(p=2, margin=0.5, weight=WEIGHT)
+    assert (m.p, m.margin) == (2, 0.5) and isinstance(m.weight, cr.Tensor)
+    g = nnl.GaussianNLLLoss(full=True, eps=0.1)
+    assert (g.full, g.eps, g.reduction) == (True, 0.1, "mean")
+    with pytest.raises(TypeError):
+        nnl.GaussianNLLLoss(True)  # keyword-only, as torch
+    p = nnl.PoissonNLLLoss(log_input=False, full=True, eps=0.5)
+    assert (p.log_input, p.full, p.eps) == (False, True, 0.5)
+    with pytest.raises(ValueError, match="MultiMarginLoss: only p == 1 and p == 2"):
+        nnl.MultiMarginLoss(p=3)
+    with pytest.raises(ValueError, match="SoftMarginLoss: reduction must be one of"):
+        nnl.SoftMarginLoss(reduction="avg")
+
+
+def test_more_loss_modules_float32():
+    x, b = X.astype(np.float32), B.astype(np.float32)
+    for ours, theirs, args in [
+        (nnl.TripletMarginLoss(), torch.nn.TripletMarginLoss(), [x, b, x[::-1].copy()]),
+        (nnl.GaussianNLLLoss(), torch.nn.GaussianNLLLoss(), [x, b, PROBS.astype(np.float32)]),
+        (nnl.SoftMarginLoss(), torch.nn.SoftMarginLoss(), [x, np.sign(b)]),
+    ]:
+        y = ours(*[cr.tensor(a) for a in args])
+        y_t = theirs(*[torch.tensor(a) for a in args])
+        assert y.dtype == cr.float32
+        assert_close(y.data, y_t, "float32")
