@@ -69,10 +69,23 @@ from .functions.activation import (
     leaky_relu,
     log_softmax,
     relu,
+    relu_,
     sigmoid,
     softmax,
     softplus,
     tanh,
+)
+from .functions.activation_extra import (
+    celu,
+    celu_,
+    hardshrink,
+    prelu,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
 )
 from .functions.adaptive_pooling import adaptive_avg_pool1d, adaptive_max_pool1d
 from .functions.arithmetic import (

@@ -780,6 +780,12 @@ class Tensor:
     def log_softmax(self, dim=-1):
         return _Act.log_softmax(self, dim)
 
+    def hardshrink(self, lambd=0.5):
+        return _ActX.hardshrink(self, lambd)
+
+    def prelu(self, weight):
+        return _ActX.prelu(self, weight)
+
     def maximum(self, o):
         return _A.maximum(self, o)
 
@@ -1655,6 +1661,7 @@ def _no_grad():
 from . import sampling as _Rand  # noqa: E402
 from .autograd.engine import run_backward  # noqa: E402
 from .functions import activation as _Act  # noqa: E402
+from .functions import activation_extra as _ActX  # noqa: E402
 from .functions import arithmetic as _A  # noqa: E402
 from .functions import bitwise as _Bw  # noqa: E402
 from .functions import comparison as _C  # noqa: E402

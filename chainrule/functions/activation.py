@@ -226,9 +226,14 @@ def sigmoid(x):
     return Sigmoid()(as_tensor(x))
 
 
-def relu(x):
+def relu(x, inplace=False):
     """max(x, 0); gradient 1 for x > 0, 0 otherwise (0 at x = 0, as torch)."""
-    return ReLU()(as_tensor(x))
+    x = as_tensor(x)
+    return x._rewrite("relu_", relu) if inplace else ReLU()(x)
+
+
+def relu_(x):
+    return relu(x, inplace=True)
 
 
 def relu_of_own(x):
@@ -236,15 +241,28 @@ def relu_of_own(x):
     return ReLUOfOwn()(x)
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x for x > 0, negative_slope·x otherwise."""
     slope = number_arg(negative_slope, "leaky_relu", "negative_slope")
-    return LeakyReLU(slope)(as_tensor(x))
+    x = as_tensor(x)
+    if inplace:
+        return x._rewrite("leaky_relu_", leaky_relu, slope)
+    return LeakyReLU(slope)(x)
 
 
-def elu(x, alpha=1.0):
+def leaky_relu_(x, negative_slope=0.01):
+    return leaky_relu(x, negative_slope, inplace=True)
+
+
+def elu(x, alpha=1.0, inplace=False):
     """x for x > 0, α(eˣ − 1) otherwise."""
-    return ELU(number_arg(alpha, "elu", "alpha"))(as_tensor(x))
+    alpha = number_arg(alpha, "elu", "alpha")
+    x = as_tensor(x)
+    return x._rewrite("elu_", elu, alpha) if inplace else ELU(alpha)(x)
+
+
+def elu_(x, alpha=1.0):
+    return elu(x, alpha, inplace=True)
 
 
 def gelu(x, approximate="none"):

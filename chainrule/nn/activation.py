@@ -7,21 +7,14 @@ under autograd the input's graph node is re-pointed at the op, as torch does.
 
 from __future__ import annotations
 
-from ..autograd.function import bump_version
-from ..autograd.grad_mode import is_grad_enabled
+from .. import backend
 from ..functions import activation as A
+from ..functions import activation_extra as AX
+from ..functions.activation_extra import _inplace
 from ..tensor import Tensor
 from .container import _FUSING_ACTIVATIONS, _RELUS
 from .module import Module
-
-
-def _inplace(x: Tensor, fn, name: str) -> Tensor:
-    """Overwrite ``x`` with ``fn(x)`` and return ``x``."""
-    if not (is_grad_enabled() and x.requires_grad):
-        x.data[...] = fn(x).data
-        bump_version(x)
-        return x
-    return x._inplace(name, None, lambda t, _: fn(t), None)
+from .parameter import Parameter
 
 
 class ReLU(Module):
@@ -166,6 +159,237 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
+def _inplace_repr(inplace: bool, sep: str = ", ") -> str:
+    return sep + "inplace=True" if inplace else ""
+
+
+class _InplaceActivation(Module):
+    """An activation ``fn(x, inplace=...)`` with no options but ``inplace``."""
+
+    fn = None
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self).fn(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, "")
+
+
+class SiLU(_InplaceActivation):
+    """y = x σ(x)."""
+
+    fn = AX.silu
+
+
+class Mish(_InplaceActivation):
+    """y = x tanh(softplus x)."""
+
+    fn = AX.mish
+
+
+class Hardswish(_InplaceActivation):
+    """y = x · relu6(x + 3) / 6."""
+
+    fn = AX.hardswish
+
+    def extra_repr(self) -> str:  # torch's repr leaves inplace out
+        return ""
+
+
+class Hardsigmoid(_InplaceActivation):
+    """y = relu6(x + 3) / 6."""
+
+    fn = AX.hardsigmoid
+
+    def extra_repr(self) -> str:  # torch's repr leaves inplace out
+        return ""
+
+
+class SELU(_InplaceActivation):
+    """y = scale · (x if x > 0 else α (eˣ − 1)), α ≈ 1.6733, scale ≈ 1.0507."""
+
+    fn = AX.selu
+
+
+class Hardtanh(Module):
+    """y = min(max(x, min_val), max_val)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if max_val <= min_val:
+            raise ValueError(
+                f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})"
+            )
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_repr(self.inplace)
+
+
+class ReLU6(Hardtanh):
+    """y = min(max(x, 0), 6)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, "")
+
+
+class CELU(Module):
+    """y = x if x > 0 else α (e^(x/α) − 1)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + _inplace_repr(self.inplace)
+
+
+class Threshold(Module):
+    """y = x if x > threshold else value."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + _inplace_repr(self.inplace)
+
+
+class RReLU(Module):
+    """y = x if x ≥ 0 else a x; a ~ U(lower, upper) per element in training, else the mean."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + _inplace_repr(self.inplace)
+
+
+class PReLU(Module):
+    """y = x if x > 0 else w x, w learned: one slope, or one per channel (dim 1), all ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+        self.weight = Parameter(backend.np.empty((num_parameters,), dtype=dtype))
+        self.reset_parameters()
+        self._place(device)
+
+    def reset_parameters(self) -> None:
+        self.weight.data[...] = self.init
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class _Shrink(Module):
+    fn = None
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self).fn(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Softshrink(_Shrink):
+    """y = x − λ if x > λ, x + λ if x < −λ, else 0."""
+
+    fn = AX.softshrink
+
+
+class Hardshrink(_Shrink):
+    """y = x if |x| > λ else 0."""
+
+    fn = AX.hardshrink
+
+
+class Softsign(Module):
+    """y = x / (1 + |x|)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.softsign(input)
+
+
+class LogSigmoid(Module):
+    """y = ln σ(x) = −softplus(−x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.logsigmoid(input)
+
+
+class Tanhshrink(Module):
+    """y = x − tanh x."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.tanhshrink(input)
+
+
+class GLU(Module):
+    """y = a σ(b), a and b the halves of x along ``dim``."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmin(Module):
+    """y_i = e^(−x_i) / Σ_j e^(−x_j) along ``dim``."""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return AX.softmin(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dim −3) of a (C, H, W) or (N, C, H, W) input."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return A.softmax(input, -3)
+
+
 __all__ = [
     "ReLU",
     "LeakyReLU",
@@ -176,4 +400,23 @@ __all__ = [
     "Softplus",
     "Softmax",
     "LogSoftmax",
+    "SiLU",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
+    "Hardtanh",
+    "ReLU6",
+    "SELU",
+    "CELU",
+    "Softsign",
+    "LogSigmoid",
+    "Softshrink",
+    "Hardshrink",
+    "Tanhshrink",
+    "Threshold",
+    "GLU",
+    "PReLU",
+    "RReLU",
+    "Softmin",
+    "Softmax2d",
 ]

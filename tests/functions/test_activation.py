@@ -219,3 +219,28 @@ def test_numpy_scalar_options_act_as_the_numbers_they_hold(name, kw):
 def test_an_option_that_is_not_a_number_is_named(name, option):
     with pytest.raises(TypeError, match=rf"{name}: {option} must be a number, got str '0\.2'"):
         act(name, **{option: "0.2"})(cr.ones(3))
+
+
+@pytest.mark.parametrize(
+    "name,kw", [("relu", {}), ("elu", {"alpha": 0.5}), ("leaky_relu", {"negative_slope": 0.2})]
+)
+def test_inplace_forms_of_relu_elu_leaky_relu_match_torch(name, kw):
+    """F.relu(x, inplace=True) and F.relu_(x) overwrite x and return it, with torch's values
+    and the gradient through the in-place op."""
+    import chainrule.nn.functional as CF
+
+    a = np.array([-1.5, -0.2, 0.0, 0.7, 3.0], np.float32)
+    for form in ("flag", "underscore"):
+        x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        y, u = x * 2.0, t * 2.0
+        if form == "flag":
+            out = getattr(CF, name)(y, **kw, inplace=True)
+            getattr(torch.nn.functional, name)(u, **kw, inplace=True)
+        else:
+            out = getattr(CF, name + "_")(y, *kw.values())
+            getattr(torch.nn.functional, name + "_")(u, *kw.values())
+        assert out is y
+        np.testing.assert_allclose(y.data, u.detach().numpy(), rtol=1e-6)
+        (y * y).sum().backward()
+        (u * u).sum().backward()
+        np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-6)
