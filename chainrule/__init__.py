@@ -22,7 +22,31 @@ from . import (
     train,
     viz,
 )
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .aliases import (
+    clone,
+    conj,
+    detach,
+    is_complex,
+    is_floating_point,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    masked_fill,
+    narrow_copy,
+    positive,
+    real,
+    resolve_conj,
+    resolve_neg,
+    split_with_sizes,
+)
+from .autograd import (
+    enable_grad,
+    grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backend import (
     Device,
     bool_,
@@ -50,6 +74,7 @@ from .creation import (
     full,
     full_like,
     linspace,
+    logspace,
     ones,
     ones_like,
     rand,
@@ -173,6 +198,7 @@ from .functions.comparison import (
     lt,
     ne,
 )
+from .functions.conv import conv1d, conv2d, conv_transpose2d
 from .functions.counting import (
     bincount,
     bucketize,
@@ -246,6 +272,7 @@ from .functions.linalg import (
     trace,
     vdot,
 )
+from .functions.linear import bilinear
 from .functions.pooling import avg_pool1d, max_pool1d
 from .functions.reduction import (
     all,
@@ -265,7 +292,7 @@ from .functions.reduction import (
     sum,
     var,
 )
-from .functions.resampling import pixel_shuffle, pixel_unshuffle
+from .functions.resampling import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .functions.scatter import (
     argwhere,
     count_nonzero,

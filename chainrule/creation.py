@@ -148,6 +148,14 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) ->
     return _make(data, requires_grad, device)
 
 
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
+    """``steps`` values from base^start to base^end, evenly spaced in the exponent."""
+    if steps < 0:
+        raise ValueError(f"logspace: number of steps must be non-negative, got {steps}")
+    data = _xp(device).logspace(start, end, int(steps), base=base).astype(_float(dtype))
+    return _make(data, requires_grad, device)
+
+
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
     return _make(_xp(device).eye(n, m, dtype=_float(dtype)), requires_grad, device)
 

@@ -251,3 +251,12 @@ def test_tensor_from_a_gpu_array_copies_unless_asked_to_share(gpu):
     assert g[0].item() == 1.0 and t.device.type == "cuda"
     s = cr.as_tensor(g)
     assert s is g
+
+
+@pytest.mark.parametrize("args", [(0, 2, 5), (-1.5, 1.0, 4, 2.0), (1, 1, 1), (0, 3, 0)])
+def test_logspace_matches_torch(args):
+    ours, ref = cr.logspace(*args), torch.logspace(*args)
+    assert ours.dtype == cr.float32 and ours.shape == tuple(ref.shape)
+    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="steps must be non-negative, got -1"):
+        cr.logspace(0, 1, -1)

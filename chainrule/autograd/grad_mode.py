@@ -86,3 +86,34 @@ class set_grad_enabled(_GradMode):
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class inference_mode(_GradMode):
+    """``torch.inference_mode``: no graph recording inside (``mode=False``: no change). chainrule
+    has no separate inference tensors, so this is ``no_grad`` under torch's name, usable as a
+    context manager or a decorator, with or without parentheses."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @cr.inference_mode without parentheses
+            return cls()(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode=True):
+        if not callable(mode):
+            self._mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        if self._mode:
+            _set(False)
+        return self
+
+    def __call__(self, fn):
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper

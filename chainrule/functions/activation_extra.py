@@ -420,7 +420,28 @@ def _float_input(x, op):
     return x
 
 
+def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim=-1):
+    """softmax((logits + g)/τ) along ``dim``, g = −ln(−ln U) Gumbel noise (U uniform), as
+    ``F.gumbel_softmax``. With ``hard`` the forward is the one-hot of the argmax and the
+    gradient is the soft sample's (y_hard − sg(y_soft) + y_soft, straight through). ``eps`` is
+    accepted and unused, as in torch."""
+    x = as_tensor(logits)
+    tau = number_arg(tau, "gumbel_softmax", "tau")
+    xp = get_array_module(x.data)
+    u = backend.rng(xp).random(x.shape)
+    g = Tensor((-xp.log(-xp.log1p(-u))).astype(x.data.dtype))  # U in [0, 1): 1 − U in (0, 1]
+    y = softmax((x + g) / tau, dim)
+    if not hard:
+        return y
+    d = _normalize_dim(dim, y.ndim, "gumbel_softmax")
+    idx = xp.expand_dims(xp.argmax(y.data, axis=d), d)
+    onehot = xp.zeros_like(y.data)
+    xp.put_along_axis(onehot, idx, 1, axis=d)
+    return Tensor(onehot) - y.detach() + y
+
+
 __all__ = [
+    "gumbel_softmax",
     "silu",
     "mish",
     "hardswish",

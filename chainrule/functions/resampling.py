@@ -241,4 +241,37 @@ def pixel_unshuffle(input, downscale_factor: int) -> Tensor:  # noqa: A002
     return y.reshape(*lead, c * r * r, h // r, w // r)
 
 
-__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
+def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002
+    """``interpolate(mode='nearest')``, under torch's old name."""
+    return interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):  # noqa: A002
+    """``interpolate(mode='bilinear', align_corners=True)``, under torch's old name."""
+    return interpolate(input, size, scale_factor, "bilinear", align_corners=True)
+
+
+def channel_shuffle(input, groups: int) -> Tensor:  # noqa: A002
+    """(N, g·k, *) → (N, k·g, *): channel i·k + j moves to j·g + i (ShuffleNet's shuffle), a
+    permutation, so the gradient is the inverse permutation."""
+    x = as_tensor(input)
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"channel_shuffle: groups must be a positive int, got {groups!r}")
+    if x.ndim < 3 or x.shape[1] % groups:
+        raise ValueError(
+            f"channel_shuffle: expected (N, C, *) with C divisible by groups ({groups}), got "
+            f"shape {tuple(x.shape)}"
+        )
+    n, c, *rest = x.shape
+    return x.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(x.shape)
+
+
+__all__ = [
+    "interpolate",
+    "upsample",
+    "upsample_nearest",
+    "upsample_bilinear",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "channel_shuffle",
+]

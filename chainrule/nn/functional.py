@@ -21,6 +21,7 @@ from ..functions.activation_extra import (
     celu,
     celu_,
     glu,
+    gumbel_softmax,
     hardshrink,
     hardsigmoid,
     hardswish,
@@ -87,7 +88,15 @@ from ..functions.ranking import (
     soft_margin_loss,
     triplet_margin_loss,
 )
-from ..functions.resampling import interpolate, pixel_shuffle, pixel_unshuffle, upsample
+from ..functions.resampling import (
+    channel_shuffle,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from ..functions.shape import pad
 
 __all__ = [
@@ -111,4 +120,5 @@ __all__ = [
     "logsigmoid", "mish", "prelu", "relu6", "rrelu", "rrelu_", "selu", "selu_", "silu",
     "softmin", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
     "relu_", "elu_", "leaky_relu_",
+    "channel_shuffle", "upsample_nearest", "upsample_bilinear", "gumbel_softmax",
 ]  # fmt: skip

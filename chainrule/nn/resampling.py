@@ -88,6 +88,20 @@ class PixelUnshuffle(Module):
         return f"downscale_factor={self.downscale_factor}"
 
 
+class ChannelShuffle(Module):
+    """(N, g·k, *) → (N, k·g, *): the channels of ``groups`` groups interleaved."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):  # noqa: A002
+        return _Rs.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
+
+
 class Unfold(Module):
     """Sliding blocks as columns: (N, C, H, W) → (N, C·kH·kW, L) (im2col)."""
 

@@ -4,6 +4,7 @@ restored on exceptions, and thread-local."""
 import threading
 
 import pytest
+import torch
 
 import chainrule as cr
 
@@ -108,3 +109,22 @@ def test_grad_mode_is_thread_local():
 def test_no_grad_rejects_arguments():
     with pytest.raises(TypeError, match="no_grad"):
         cr.no_grad(3)
+
+
+def test_inference_mode_is_torchs_no_grad_spelling():
+    x = cr.ones(2, requires_grad=True)
+    tx = torch.ones(2, requires_grad=True)
+    with cr.inference_mode(), torch.inference_mode():
+        assert (x * 2).requires_grad is False and (tx * 2).requires_grad is False
+    with cr.inference_mode(False), torch.inference_mode(False):
+        assert (x * 2).requires_grad is True and (tx * 2).requires_grad is True
+
+    @cr.inference_mode
+    def bare():
+        return (x * 2).requires_grad
+
+    @cr.inference_mode(mode=False)
+    def off():
+        return (x * 2).requires_grad
+
+    assert bare() is False and off() is True and cr.is_grad_enabled()

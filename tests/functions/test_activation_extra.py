@@ -424,3 +424,24 @@ def test_gradcheck_composed():
     check_gradcheck(lambda x: E.softmin(x, 1), (2, 4))
     check_gradcheck(lambda x: E.softshrink(x, 0.1), (2, 3), low=0.2, high=2.0)
     check_gradcheck(lambda x: E.hardtanh(x, -3.0, 3.0), (2, 3), low=-2.5, high=2.5)
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_gumbel_softmax_samples_follow_softmax_of_the_logits(hard):
+    """argmax of softmax((x + g)/τ) with Gumbel g is distributed as softmax(x) (the Gumbel-max
+    trick), for any τ; samples sum to 1 on ``dim``, and with ``hard`` are one-hot in the forward
+    while the gradient is the soft sample's."""
+    cr.manual_seed(3)
+    logits = np.log(np.array([0.1, 0.2, 0.7], np.float32))
+    n = 20_000
+    x = cr.tensor(np.tile(logits, (n, 1)), requires_grad=True)
+    y = E.gumbel_softmax(x, tau=0.5, hard=hard)
+    np.testing.assert_allclose(y.data.sum(1), 1.0, rtol=1e-5)
+    freq = np.bincount(y.data.argmax(1), minlength=3) / n
+    np.testing.assert_allclose(freq, [0.1, 0.2, 0.7], atol=0.015)
+    if hard:
+        assert set(np.unique(y.data)) == {0.0, 1.0}
+    w = cr.tensor(np.random.default_rng(0).standard_normal((n, 3)).astype(np.float32))
+    (y * w).sum().backward()
+    assert np.isfinite(x.grad.data).all() and np.abs(x.grad.data).sum() > 0
+    np.testing.assert_allclose(x.grad.data.sum(1), 0.0, atol=1e-4)  # softmax's Jacobian rows

@@ -190,3 +190,31 @@ def test_pixel_unshuffle_inverts_pixel_shuffle():
 def test_pixel_shuffle_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 6, 3, 2), 3), ((1, 4, 5), 2), ((2, 6, 1, 1, 2), 6)])
+def test_channel_shuffle_matches_torch(shape, groups):
+    from chainrule.functions.resampling import channel_shuffle
+
+    check_against_torch(
+        lambda x: channel_shuffle(x, groups) ** 2,
+        shape,
+        torch_fn=lambda x: F.channel_shuffle(x, groups) ** 2,
+    )
+    with pytest.raises(ValueError, match=r"C divisible by groups \(4\), got shape \(1, 6, 2\)"):
+        channel_shuffle(cr.ones(1, 6, 2), 4)
+
+
+def test_upsample_nearest_and_bilinear_are_torchs_old_spellings():
+    from chainrule.functions.resampling import upsample_bilinear, upsample_nearest
+
+    check_against_torch(
+        lambda x: upsample_nearest(x, scale_factor=2),
+        (1, 2, 3, 4),
+        torch_fn=lambda x: F.upsample_nearest(x, scale_factor=2),
+    )
+    check_against_torch(
+        lambda x: upsample_bilinear(x, size=(5, 7)),
+        (1, 2, 3, 4),
+        torch_fn=lambda x: F.upsample_bilinear(x, size=(5, 7)),
+    )
