@@ -5,7 +5,7 @@ bools, broadcasting and errors."""
 import numpy as np
 import pytest
 import torch
-from helpers import on_device
+from helpers import on_device, same_values
 
 import chainrule as cr
 from chainrule.functions import bitwise as B
@@ -23,18 +23,6 @@ def same(name, *args):
     assert str(ours.dtype) == str(ref.dtype).replace("torch.", ""), (ours.dtype, ref.dtype)
     np.testing.assert_array_equal(ours.numpy(), ref.numpy())
     assert not ours.requires_grad
-
-
-def same_values(ours_fn, torch_fn, *arrays, exact=False):
-    """Forward only, for ops under other names or with options: value, dtype and shape."""
-    ours = ours_fn(*[on_device(a) if isinstance(a, np.ndarray) else a for a in arrays])
-    ref = torch_fn(*[torch.tensor(a) if isinstance(a, np.ndarray) else a for a in arrays])
-    assert str(ours.dtype) == str(ref.dtype).replace("torch.", ""), (ours.dtype, ref.dtype)
-    assert ours.shape == tuple(ref.shape)
-    if exact:
-        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
-    else:
-        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6, equal_nan=True)
 
 
 def draw(dtype, shape, seed=0):
