@@ -250,6 +250,19 @@ def _check_param(p, shape, op, name):
     return p
 
 
+def _check_channels(op, x, running_mean, running_var, weight, bias):
+    """Check the per-channel running buffers and parameters against x's C = x.shape[1];
+    returns (weight, bias) as ``_check_param`` gives them."""
+    C = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise ValueError(
+                f"{op}: {name} must have shape ({C},) for input of shape "
+                f"{tuple(x.shape)}, got {tuple(t.shape)}"
+            )
+    return _check_param(weight, (C,), op, "weight"), _check_param(bias, (C,), op, "bias")
+
+
 def _float_input(x, op):
     x = as_tensor(x)
     if x.dtype.kind != "f":
@@ -283,14 +296,7 @@ def batch_norm(
             f"{op}: expected input of at least 2 dimensions (N, C, *), got shape {tuple(x.shape)}"
         )
     C = x.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and tuple(t.shape) != (C,):
-            raise ValueError(
-                f"{op}: {name} must have shape ({C},) for input of shape "
-                f"{tuple(x.shape)}, got {tuple(t.shape)}"
-            )
-    weight = _check_param(weight, (C,), op, "weight")
-    bias = _check_param(bias, (C,), op, "bias")
+    weight, bias = _check_channels(op, x, running_mean, running_var, weight, bias)
     axes = (0,) + tuple(range(2, x.ndim))
     pshape = (1, C) + (1,) * (x.ndim - 2)
     if training:
@@ -407,14 +413,7 @@ def instance_norm(
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     N, C = x.shape[:2]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and tuple(t.shape) != (C,):
-            raise ValueError(
-                f"{op}: {name} must have shape ({C},) for input of shape "
-                f"{tuple(x.shape)}, got {tuple(t.shape)}"
-            )
-    weight = _check_param(weight, (C,), op, "weight")
-    bias = _check_param(bias, (C,), op, "bias")
+    weight, bias = _check_channels(op, x, running_mean, running_var, weight, bias)
     m = x.numel() // (N * C) if N * C else 0
     if m <= 1:
         raise ValueError(

@@ -28,11 +28,9 @@ def _full(shape, value, dtype):
     return Tensor(xp.full(shape, value, dtype=backend.as_dtype(dtype) or backend.DEFAULT_FLOAT))
 
 
-class _BatchNorm(Module):
-    """Shared by BatchNorm1d/2d/3d; subclasses say which input ranks they accept."""
-
-    _ranks: tuple = ()
-    _layout: str = ""
+class _NormBase(Module):
+    """The per-channel state shared by batch and instance norm: γ and β (``affine``), and the
+    running mean, variance and batch count (``track_running_stats``), named as torch's."""
 
     def __init__(
         self,
@@ -75,6 +73,19 @@ class _BatchNorm(Module):
             self.weight.data[...] = 1
             self.bias.data[...] = 0
 
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Shared by BatchNorm1d/2d/3d; subclasses say which input ranks they accept."""
+
+    _ranks: tuple = ()
+    _layout: str = ""
+
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
         if input.ndim not in self._ranks:
@@ -99,12 +110,6 @@ class _BatchNorm(Module):
             use_batch,
             factor,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
 
 
@@ -221,8 +226,9 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class _InstanceNorm(Module):
-    """Shared by InstanceNorm1d/2d/3d: ``_dims`` is the rank of an unbatched input (C, *)."""
+class _InstanceNorm(_NormBase):
+    """Shared by InstanceNorm1d/2d/3d: ``_dims`` is the rank of an unbatched input (C, *).
+    Unlike batch norm, no γ, β or running statistics by default (as torch)."""
 
     _dims: int = 0
 
@@ -236,24 +242,7 @@ class _InstanceNorm(Module):
         device=None,
         dtype=None,
     ):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(_full((num_features,), 1.0, dtype))
-            self.bias = Parameter(_full((num_features,), 0.0, dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", _full((num_features,), 0.0, dtype))
-            self.register_buffer("running_var", _full((num_features,), 1.0, dtype))
-            self.register_buffer("num_batches_tracked", Tensor(0, dtype=backend.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        self._place(device)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         name, d = type(self).__name__, self._dims
@@ -279,12 +268,6 @@ class _InstanceNorm(Module):
             self.eps,
         )
         return y if batched else y.squeeze(0)
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
-        )
 
 
 class InstanceNorm1d(_InstanceNorm):

@@ -28,8 +28,10 @@ class MaxPool2d(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
+    _pool = staticmethod(_P.max_pool2d)  # MaxPool1d: max_pool1d
+
     def forward(self, input):  # noqa: A002
-        return _P.max_pool2d(
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -96,16 +98,7 @@ class AdaptiveAvgPool2d(Module):
 class MaxPool1d(MaxPool2d):
     """Max over each window of the last dim, as ``torch.nn.MaxPool1d``; input (N, C, L)."""
 
-    def forward(self, input):  # noqa: A002
-        return _P.max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.ceil_mode,
-            self.return_indices,
-        )
+    _pool = staticmethod(_P.max_pool1d)
 
 
 class AvgPool1d(Module):

@@ -409,8 +409,9 @@ def test_sequential_copy_runs_its_own_layers(how):
     y0 = seq(x).data.copy()
     twin = copy.deepcopy(seq) if how == "deepcopy" else pickle.loads(pickle.dumps(seq))
     assert "_plan" not in twin.__dict__
-    with cr.no_grad():
+    with cr.no_grad():  # (the bias too: with some draws the ReLU zeroes every unit)
         twin[2].weight.mul_(3)
+        twin[2].bias.add_(1.0)
     np.testing.assert_array_equal(seq(x).data, y0)
     y = twin(x)
     assert y.grad_fn.name == "LinearReLU+Linear"
