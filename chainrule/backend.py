@@ -369,7 +369,23 @@ def as_dtype(dtype):
 
 
 _SEQUENCES = (list, tuple)
-_PYTHON_DTYPES = {float: DEFAULT_FLOAT, int: DEFAULT_INT, bool: numpy.dtype(bool)}
+_PYTHON_TYPES = frozenset((float, int, bool))
+
+
+def set_default_dtype(dtype) -> None:
+    """The dtype of Python floats and of new float tensors (``cr.set_default_dtype``, as
+    torch's): float32 (the default), float64 or float16."""
+    global DEFAULT_FLOAT
+    d = as_dtype(dtype)
+    if d not in (float16, float32, float64):
+        raise TypeError(
+            f"set_default_dtype: only float16, float32 and float64 can be the default, got {d}"
+        )
+    DEFAULT_FLOAT = d
+
+
+def get_default_dtype():
+    return DEFAULT_FLOAT
 
 
 def _held_dtype(seq):
@@ -379,7 +395,7 @@ def _held_dtype(seq):
     (``[numpy.float64(1.5), 2.0]`` is float64, ``[numpy.float16(1), 2]`` float16)."""
     types: set = set()
     _leaf_types(seq, types)
-    if types.issubset(_PYTHON_DTYPES):
+    if types.issubset(_PYTHON_TYPES):
         return None
     dtypes: set = set()
     _leaf_dtypes(seq, dtypes)
@@ -407,7 +423,16 @@ def _leaf_dtypes(seq, dtypes: set) -> None:
         if type(s) in _SEQUENCES:
             _leaf_dtypes(s, dtypes)
         else:
-            dtypes.add(_PYTHON_DTYPES.get(type(s)) or numpy.asarray(s).dtype)
+            t = type(s)
+            dtypes.add(
+                DEFAULT_FLOAT
+                if t is float
+                else DEFAULT_INT
+                if t is int
+                else numpy.dtype(bool)
+                if t is bool
+                else numpy.asarray(s).dtype
+            )
 
 
 def asarray(data, dtype=None):

@@ -260,3 +260,35 @@ def test_logspace_matches_torch(args):
     np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match="steps must be non-negative, got -1"):
         cr.logspace(0, 1, -1)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16"])
+def test_set_default_dtype_changes_what_torchs_does(dtype):
+    """Python floats, float constructors, int true division and new layers' weights take the
+    default float dtype, as in torch; NumPy arrays and explicit dtypes keep theirs."""
+    makers = {
+        "tensor": lambda lib: lib.tensor([1.5, 2.0]),
+        "scalar": lambda lib: lib.tensor(2.5),
+        "zeros": lambda lib: lib.zeros(2),
+        "randn": lambda lib: lib.randn(2),
+        "arange": lambda lib: lib.arange(0.0, 1.0, 0.5),
+        "full": lambda lib: lib.full((2,), 1.5),
+        "int_division": lambda lib: lib.tensor([1, 2]) / 2,
+        "linear_weight": lambda lib: lib.nn.Linear(2, 3).weight,
+        "with_numpy_float32": lambda lib: lib.tensor([np.float32(1.0), 2.0]),
+        "ndarray": lambda lib: lib.tensor(np.ones(2, np.float32)),
+        "explicit": lambda lib: lib.zeros(2, dtype=lib.float32),
+    }
+    try:
+        cr.set_default_dtype(getattr(cr, dtype))
+        torch.set_default_dtype(getattr(torch, dtype))
+        assert cr.get_default_dtype() == getattr(cr, dtype)
+        for name, make in makers.items():
+            ours, ref = make(cr), make(torch)
+            assert str(ours.dtype) == str(ref.dtype).replace("torch.", ""), name
+    finally:
+        cr.set_default_dtype(cr.float32)
+        torch.set_default_dtype(torch.float32)
+    assert cr.tensor([1.5]).dtype == cr.float32
+    with pytest.raises(TypeError, match="only float16, float32 and float64.*got int64"):
+        cr.set_default_dtype(cr.int64)
