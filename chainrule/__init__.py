@@ -200,7 +200,7 @@ from .functions.comparison import (
     lt,
     ne,
 )
-from .functions.conv import conv1d, conv2d, conv_transpose2d
+from .functions.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .functions.counting import (
     bincount,
     bucketize,

@@ -14,12 +14,12 @@ TOP = """
     bernoulli bilinear bincount bitwise_and bitwise_left_shift bitwise_not bitwise_or
     bitwise_right_shift bitwise_xor block_diag broadcast_shapes broadcast_tensors bucketize
     cartesian_prod cat cdist chain_matmul channel_shuffle clamp_max clamp_min clip clone
-    column_stack combinations concatenate conj conv1d conv2d conv_transpose2d copysign corrcoef
+    column_stack combinations concatenate conj conv_transpose1d conv1d conv2d conv_transpose2d copysign corrcoef
     cosine_similarity count_nonzero cov cross cummax cummin cumprod cumsum deg2rad det detach
     diag diag_embed diagflat diagonal diagonal_scatter diff digamma dist divide dsplit dstack
     einsum erfc erfinv exp2 float_power fliplr flipud fmax fmin gather gcd greater
     greater_equal heaviside histc hsplit hstack hypot index_add index_copy index_fill index_put
-    index_select inference_mode inner inverse is_complex is_floating_point is_nonzero
+    index_select inference_mode inner get_default_dtype set_default_dtype inverse is_complex is_floating_point is_nonzero
     is_same_size is_signed isclose isin isneginf isposinf isreal kron kthvalue lcm ldexp less
     less_equal lgamma logaddexp logaddexp2 logcumsumexp logdet logit logspace masked_fill
     masked_scatter masked_select matrix_power meshgrid mode msort multinomial multiply
@@ -34,7 +34,7 @@ TOP = """
 
 FUNCTIONAL = """
     adaptive_avg_pool1d adaptive_max_pool1d adaptive_max_pool2d avg_pool1d celu
-    celu_ channel_shuffle cosine_embedding_loss cosine_similarity elu_ fold gaussian_nll_loss glu
+    celu_ channel_shuffle conv_transpose1d cosine_embedding_loss cosine_similarity elu_ fold gaussian_nll_loss glu
     gumbel_softmax hardshrink hardsigmoid hardswish hardtanh hardtanh_ hinge_embedding_loss
     instance_norm interpolate leaky_relu_ local_response_norm logsigmoid margin_ranking_loss
     max_pool1d mish multi_head_attention_forward multi_margin_loss multilabel_margin_loss
@@ -47,7 +47,7 @@ FUNCTIONAL = """
 
 NN = """
     AdaptiveAvgPool1d AdaptiveMaxPool1d AdaptiveMaxPool2d AvgPool1d CELU ChannelShuffle
-    CircularPad1d CircularPad2d ConstantPad1d ConstantPad2d CosineEmbeddingLoss
+    CircularPad1d CircularPad2d ConstantPad1d ConvTranspose1d ConstantPad2d CosineEmbeddingLoss
     CosineSimilarity Fold GLU GaussianNLLLoss Hardshrink Hardsigmoid Hardswish Hardtanh
     HingeEmbeddingLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d LocalResponseNorm
     LogSigmoid MarginRankingLoss MaxPool1d Mish MultiLabelMarginLoss MultiLabelSoftMarginLoss

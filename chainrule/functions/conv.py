@@ -485,4 +485,47 @@ def _conv_transpose2d(op, input, weight, bias, stride, padding, output_padding, 
     return x.squeeze(0) if added else x
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose2d"]
+def conv_transpose1d(
+    input,  # noqa: A002
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+) -> Tensor:
+    """1-D transposed convolution, as ``torch.nn.functional.conv_transpose1d``: a
+    conv_transpose2d over a height of 1. input (N, Cin, L) or (Cin, L); weight
+    (Cin, Cout/groups, k); bias (Cout,)."""
+    return _conv_transpose1d(
+        "conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+
+
+def _conv_transpose1d(op, input, weight, bias, stride, padding, output_padding, groups, dilation):  # noqa: A002
+    y, W = as_tensor(input), as_tensor(weight)
+    if y.ndim not in (2, 3) or W.ndim != 3:
+        raise ValueError(
+            f"{op}: expected a 2-D or 3-D input and a 3-D weight, got shapes "
+            f"{tuple(y.shape)} and {tuple(W.shape)}"
+        )
+
+    def lift(v, name, fill):  # (k,) → (fill, k): a height of 1
+        return v if isinstance(v, str) else (fill,) + _tuple(v, 1, name, op)
+
+    x = _conv_transpose2d(
+        op,
+        y.unsqueeze(-2),
+        W.unsqueeze(2),
+        bias,
+        lift(stride, "stride", 1),
+        lift(padding, "padding", 0),
+        lift(output_padding, "output_padding", 0),
+        groups,
+        lift(dilation, "dilation", 1),
+    )
+    return x.squeeze(-2)
+
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]

@@ -43,7 +43,7 @@ from .container import (
     Sequential,
     Unflatten,
 )
-from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .linear import Bilinear, Linear
@@ -152,4 +152,5 @@ __all__ = [
     "Mish", "PReLU", "ReLU6", "RReLU", "SiLU", "Softmax2d", "Softmin", "Softshrink", "Softsign",
     "Tanhshrink", "Threshold",
     "ChannelShuffle",
+    "ConvTranspose1d",
 ]  # fmt: skip

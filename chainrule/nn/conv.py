@@ -165,7 +165,7 @@ class ConvTranspose2d(_ConvNd):
         dtype=None,
     ):
         if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be ints, got {padding!r}")
+            raise ValueError(f"{type(self).__name__}: padding must be ints, got {padding!r}")
         super().__init__(
             in_channels,
             out_channels,
@@ -199,11 +199,13 @@ class ConvTranspose2d(_ConvNd):
         )
 
     def _output_padding_for(self, input, output_size):  # noqa: A002
-        """The output_padding that gives ``output_size`` (its last two entries), as torch."""
-        size = tuple(output_size)[-2:]
+        """The output_padding that gives ``output_size`` (its last one or two entries), as
+        torch."""
+        nd = self._nd
+        size = tuple(output_size)[-nd:]
         opad = []
         for n, want, s, p, d, k in zip(
-            tuple(input.shape)[-2:],
+            tuple(input.shape)[-nd:],
             size,
             self.stride,
             self.padding,
@@ -213,7 +215,7 @@ class ConvTranspose2d(_ConvNd):
             least = (n - 1) * s - 2 * p + d * (k - 1) + 1
             if not least <= want < least + s:
                 raise ValueError(
-                    f"ConvTranspose2d: requested output size {tuple(size)} is not reachable "
+                    f"{type(self).__name__}: requested output size {tuple(size)} is not reachable "
                     f"from input {tuple(input.shape)}: each side must lie in [{least}, "
                     f"{least + s - 1}]"
                 )
@@ -221,4 +223,28 @@ class ConvTranspose2d(_ConvNd):
         return tuple(opad)
 
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+class ConvTranspose1d(ConvTranspose2d):
+    """1-D transposed convolution (the input gradient of Conv1d), (N, C_in, L) →
+    (N, C_out, L_out) with L_out = (L − 1)·s − 2p + d·(k − 1) + output_padding + 1; weight
+    (C_in, C_out/groups, k), bias (C_out,)."""
+
+    _nd = 1
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        opad = self.output_padding
+        if output_size is not None:
+            opad = self._output_padding_for(input, output_size)
+        return _C._conv_transpose1d(
+            "ConvTranspose1d",
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            opad,
+            self.groups,
+            self.dilation,
+        )
+
+
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]

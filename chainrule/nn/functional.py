@@ -50,7 +50,7 @@ from ..functions.adaptive_pooling import (
     adaptive_max_pool2d,
 )
 from ..functions.attention import multi_head_attention_forward, scaled_dot_product_attention
-from ..functions.conv import conv1d, conv2d, conv_transpose2d
+from ..functions.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from ..functions.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from ..functions.dropout import dropout, dropout1d, dropout2d
 from ..functions.embedding import embedding, one_hot
@@ -121,4 +121,5 @@ __all__ = [
     "softmin", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
     "relu_", "elu_", "leaky_relu_",
     "channel_shuffle", "upsample_nearest", "upsample_bilinear", "gumbel_softmax",
+    "conv_transpose1d",
 ]  # fmt: skip

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from helpers import check_against_torch, check_gradcheck
 
 import chainrule as cr
-from chainrule.functions.conv import conv1d, conv2d, conv_transpose2d
+from chainrule.functions.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 
 DTYPES = ["float64", "float32"]
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
@@ -93,6 +93,30 @@ def test_conv_transpose2d_matches_torch(xs, ws, bias, kw, dtype):
         dtype=dtype,
         gradgrad=dtype == "float64",
     )
+
+
+TRANSPOSE_1D_CASES = [
+    ((2, 4, 5), (4, 3, 3), True, dict()),
+    ((2, 4, 5), (4, 3, 3), True, dict(stride=2, padding=1, output_padding=1)),
+    ((2, 4, 6), (4, 2, 2), False, dict(stride=3, output_padding=2, groups=2, dilation=2)),
+    ((4, 5), (4, 3, 3), True, dict(padding=1)),  # unbatched
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("xs, ws, bias, kw", TRANSPOSE_1D_CASES)
+def test_conv_transpose1d_matches_torch(xs, ws, bias, kw, dtype):
+    groups = kw.get("groups", 1)
+    shapes = (xs, ws, (ws[1] * groups,)) if bias else (xs, ws)
+    check_against_torch(
+        lambda *t: conv_transpose1d(*_args(t, bias), **kw),
+        *shapes,
+        torch_fn=lambda *t: F.conv_transpose1d(*_args(t, bias), **kw),
+        dtype=dtype,
+        gradgrad=dtype == "float64",
+    )
+    with pytest.raises(ValueError, match=r"3-D weight, got shapes \(2, 4, 5\) and \(4, 3\)"):
+        conv_transpose1d(cr.ones(2, 4, 5), cr.ones(4, 3))
 
 
 def test_unbatched_input_matches_torch():

@@ -10,7 +10,7 @@ from helpers import host
 
 import chainrule as cr
 from chainrule import backend
-from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from chainrule.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 
 from .twin import check_twin
 
@@ -48,6 +48,24 @@ def test_conv_transpose2d_matches_torch(kw, dtype):
         (2, 4, 4, 5),
         dtype=dtype,
     )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv_transpose1d_matches_torch_and_reaches_an_output_size(dtype):
+    kw = dict(stride=2, padding=1, groups=2)
+    check_twin(
+        ConvTranspose1d(4, 6, 3, **kw),
+        torch.nn.ConvTranspose1d(4, 6, 3, **kw),
+        (2, 4, 5),
+        dtype=dtype,
+    )
+    ours, theirs = ConvTranspose1d(2, 3, 3, stride=2), torch.nn.ConvTranspose1d(2, 3, 3, stride=2)
+    ours.load_state_dict(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((1, 2, 4)).astype(np.float32)
+    y, u = ours(cr.tensor(x), output_size=(10,)), theirs(torch.tensor(x), output_size=[10])
+    np.testing.assert_allclose(y.data, u.detach().numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="ConvTranspose1d: requested output size"):
+        ours(cr.tensor(x), output_size=(12,))
 
 
 def test_conv_transpose2d_output_size():
