@@ -37,7 +37,7 @@ FUNCTIONAL = """
     celu_ channel_shuffle conv_transpose1d cosine_embedding_loss cosine_similarity elu_ fold gaussian_nll_loss glu
     gumbel_softmax hardshrink hardsigmoid hardswish hardtanh hardtanh_ hinge_embedding_loss
     instance_norm interpolate leaky_relu_ local_response_norm logsigmoid margin_ranking_loss
-    max_pool1d mish multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+    lp_pool1d lp_pool2d max_pool1d max_unpool1d max_unpool2d mish multi_head_attention_forward multi_margin_loss multilabel_margin_loss
     multilabel_soft_margin_loss normalize one_hot pairwise_distance pdist pixel_shuffle
     pixel_unshuffle poisson_nll_loss prelu relu6 relu_ rms_norm rrelu rrelu_
     scaled_dot_product_attention selu selu_ silu soft_margin_loss softmin softshrink softsign
@@ -50,7 +50,7 @@ NN = """
     CircularPad1d CircularPad2d ConstantPad1d ConvTranspose1d ConstantPad2d CosineEmbeddingLoss
     CosineSimilarity Fold GLU GaussianNLLLoss Hardshrink Hardsigmoid Hardswish Hardtanh
     HingeEmbeddingLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d LocalResponseNorm
-    LogSigmoid MarginRankingLoss MaxPool1d Mish MultiLabelMarginLoss MultiLabelSoftMarginLoss
+    LogSigmoid LPPool1d LPPool2d MarginRankingLoss MaxPool1d MaxUnpool1d MaxUnpool2d Mish MultiLabelMarginLoss MultiLabelSoftMarginLoss
     MultiMarginLoss MultiheadAttention PReLU PairwiseDistance ParameterDict ParameterList
     PixelShuffle PixelUnshuffle PoissonNLLLoss RMSNorm RReLU ReLU6 ReflectionPad1d
     ReflectionPad2d ReplicationPad1d ReplicationPad2d SELU SiLU SoftMarginLoss Softmax2d

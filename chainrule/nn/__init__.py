@@ -101,8 +101,12 @@ from .pooling import (
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
+    LPPool1d,
+    LPPool2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
 )
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .resampling import (
@@ -153,4 +157,5 @@ __all__ = [
     "Tanhshrink", "Threshold",
     "ChannelShuffle",
     "ConvTranspose1d",
+    "LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d",
 ]  # fmt: skip

@@ -78,6 +78,7 @@ from ..functions.normalization import (
     rms_norm,
 )
 from ..functions.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from ..functions.pooling_extra import lp_pool1d, lp_pool2d, max_unpool1d, max_unpool2d
 from ..functions.ranking import (
     cosine_embedding_loss,
     hinge_embedding_loss,
@@ -122,4 +123,5 @@ __all__ = [
     "relu_", "elu_", "leaky_relu_",
     "channel_shuffle", "upsample_nearest", "upsample_bilinear", "gumbel_softmax",
     "conv_transpose1d",
+    "lp_pool1d", "lp_pool2d", "max_unpool1d", "max_unpool2d",
 ]  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..functions import adaptive_pooling as _AP
 from ..functions import pooling as _P
+from ..functions import pooling_extra as _PX
 from .container import _MAX_POOLS
 from .module import Module
 
@@ -165,7 +166,70 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
         return _AP.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
+class LPPool2d(Module):
+    """(Σ xᵖ over each kH×kW window)^(1/p), as ``torch.nn.LPPool2d``."""
+
+    _pool = staticmethod(_PX.lp_pool2d)
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode: bool = False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input):  # noqa: A002
+        return self._pool(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(LPPool2d):
+    """(Σ xᵖ over each window of the last dim)^(1/p), as ``torch.nn.LPPool1d``."""
+
+    _pool = staticmethod(_PX.lp_pool1d)
+
+
+class MaxUnpool2d(Module):
+    """Max pooling undone from its indices (zeros elsewhere), as ``torch.nn.MaxUnpool2d``."""
+
+    _unpool = staticmethod(_PX.max_unpool2d)
+    _nd = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        n = self._nd  # kept as n-tuples, as torch keeps them
+
+        def tup(v):
+            return (v,) * n if isinstance(v, int) else tuple(v)
+
+        self.kernel_size = tup(kernel_size)
+        self.stride = self.kernel_size if stride is None else tup(stride)
+        self.padding = tup(padding)
+
+    def forward(self, input, indices, output_size=None):  # noqa: A002
+        return self._unpool(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(MaxUnpool2d):
+    """``MaxUnpool2d`` along the last dim, as ``torch.nn.MaxUnpool1d``."""
+
+    _unpool = staticmethod(_PX.max_unpool1d)
+    _nd = 1
+
+
 __all__ = [
+    "LPPool1d",
+    "LPPool2d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
     "MaxPool2d",
     "AvgPool2d",
     "AdaptiveAvgPool2d",

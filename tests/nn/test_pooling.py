@@ -105,3 +105,28 @@ def test_1d_and_adaptive_max_return_indices(ours, theirs):
     yt, it = theirs(torch.tensor(x))
     np.testing.assert_array_equal(y.data, yt.numpy())
     np.testing.assert_array_equal(i.data, it.numpy())
+
+
+def test_lp_pool_and_max_unpool_modules_match_torch():
+    x = np.abs(np.random.default_rng(2).standard_normal((2, 3, 6, 6))) + 0.1
+    for ours, theirs in (
+        (cr.nn.LPPool2d(2, 2), torch.nn.LPPool2d(2, 2)),
+        (cr.nn.LPPool1d(3, 3, 2), torch.nn.LPPool1d(3, 3, 2)),
+    ):
+        a = (
+            x
+            if isinstance(ours, cr.nn.LPPool2d) and not isinstance(ours, cr.nn.LPPool1d)
+            else x[:, :, 0]
+        )
+        np.testing.assert_allclose(
+            ours(cr.tensor(a)).data, theirs(torch.tensor(a)).numpy(), rtol=1e-10
+        )
+        assert repr(ours) == repr(theirs)
+    y, idx = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    ours, theirs = cr.nn.MaxUnpool2d(2), torch.nn.MaxUnpool2d(2)
+    out = ours(cr.tensor(y.numpy()), cr.tensor(idx.numpy()), output_size=(6, 6))
+    np.testing.assert_array_equal(out.data, theirs(y, idx, output_size=(6, 6)).numpy())
+    assert repr(ours) == repr(theirs)
+    y1, i1 = torch.nn.functional.max_pool1d(torch.tensor(x[:, :, 0]), 2, return_indices=True)
+    out1 = cr.nn.MaxUnpool1d(2)(cr.tensor(y1.numpy()), cr.tensor(i1.numpy()))
+    np.testing.assert_array_equal(out1.data, torch.nn.MaxUnpool1d(2)(y1, i1).numpy())
