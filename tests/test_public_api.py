@@ -14,30 +14,32 @@ TOP = """
     bernoulli bilinear bincount bitwise_and bitwise_left_shift bitwise_not bitwise_or
     bitwise_right_shift bitwise_xor block_diag broadcast_shapes broadcast_tensors bucketize
     cartesian_prod cat cdist chain_matmul channel_shuffle clamp_max clamp_min clip clone
-    column_stack combinations concatenate conj conv_transpose1d conv1d conv2d conv_transpose2d copysign corrcoef
-    cosine_similarity count_nonzero cov cross cummax cummin cumprod cumsum deg2rad det detach
-    diag diag_embed diagflat diagonal diagonal_scatter diff digamma dist divide dsplit dstack
-    einsum erfc erfinv exp2 float_power fliplr flipud fmax fmin gather gcd greater
-    greater_equal heaviside histc hsplit hstack hypot index_add index_copy index_fill index_put
-    index_select inference_mode inner get_default_dtype set_default_dtype inverse is_complex is_floating_point is_nonzero
-    is_same_size is_signed isclose isin isneginf isposinf isreal kron kthvalue lcm ldexp less
-    less_equal lgamma logaddexp logaddexp2 logcumsumexp logdet logit logspace masked_fill
-    masked_scatter masked_select matrix_power meshgrid mode msort multinomial multiply
-    nanmean nanmedian nanquantile nansum narrow_copy negative normal not_equal outer
-    pairwise_distance pdist pinverse pixel_shuffle pixel_unshuffle poisson polygamma positive
-    put quantile rad2deg ravel real relu_ repeat_interleave resolve_conj resolve_neg rot90
-    row_stack scatter scatter_add scatter_reduce searchsorted select select_scatter selu sgn
-    signbit sinc slice_scatter slogdet sort split_with_sizes std_mean subtract swapaxes swapdims
-    t take tensor_split tensordot threshold topk tril_indices triu_indices true_divide unique
-    unique_consecutive vander var_mean vdot vsplit vstack xlogy
+    column_stack combinations concatenate conj conv_transpose1d conv1d conv2d conv_transpose2d
+    copysign corrcoef cosine_similarity count_nonzero cov cross cummax cummin cumprod cumsum
+    deg2rad det detach diag diag_embed diagflat diagonal diagonal_scatter diff digamma dist
+    divide dsplit dstack einsum erfc erfinv exp2 float_power fliplr flipud fmax fmin gather gcd
+    greater greater_equal heaviside histc hsplit hstack hypot index_add index_copy index_fill
+    index_put index_select inference_mode inner get_default_dtype set_default_dtype inverse
+    is_complex is_floating_point is_nonzero is_same_size is_signed isclose isin isneginf
+    isposinf isreal kron kthvalue lcm ldexp less less_equal lgamma logaddexp logaddexp2
+    logcumsumexp logdet logit logspace masked_fill masked_scatter masked_select matrix_power
+    meshgrid mode msort multinomial multiply nanmean nanmedian nanquantile nansum narrow_copy
+    negative normal not_equal outer pairwise_distance pdist pinverse pixel_shuffle
+    pixel_unshuffle poisson polygamma positive put quantile rad2deg ravel real relu_
+    repeat_interleave resolve_conj resolve_neg rot90 row_stack scatter scatter_add
+    scatter_reduce searchsorted select select_scatter selu sgn signbit sinc slice_scatter
+    slogdet sort split_with_sizes std_mean subtract swapaxes swapdims t take tensor_split
+    tensordot threshold topk tril_indices triu_indices true_divide unique unique_consecutive
+    vander var_mean vdot vsplit vstack xlogy
 """.split()
 
 FUNCTIONAL = """
-    adaptive_avg_pool1d adaptive_max_pool1d adaptive_max_pool2d avg_pool1d celu
-    celu_ channel_shuffle conv_transpose1d cosine_embedding_loss cosine_similarity elu_ fold gaussian_nll_loss glu
-    gumbel_softmax hardshrink hardsigmoid hardswish hardtanh hardtanh_ hinge_embedding_loss
-    instance_norm interpolate leaky_relu_ local_response_norm logsigmoid margin_ranking_loss
-    lp_pool1d lp_pool2d max_pool1d max_unpool1d max_unpool2d mish multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+    adaptive_avg_pool1d adaptive_max_pool1d adaptive_max_pool2d avg_pool1d celu celu_
+    channel_shuffle conv_transpose1d cosine_embedding_loss cosine_similarity elu_ fold
+    gaussian_nll_loss glu gumbel_softmax hardshrink hardsigmoid hardswish hardtanh hardtanh_
+    hinge_embedding_loss instance_norm interpolate leaky_relu_ local_response_norm logsigmoid
+    margin_ranking_loss lp_pool1d lp_pool2d max_pool1d max_unpool1d max_unpool2d mish
+    multi_head_attention_forward multi_margin_loss multilabel_margin_loss
     multilabel_soft_margin_loss normalize one_hot pairwise_distance pdist pixel_shuffle
     pixel_unshuffle poisson_nll_loss prelu relu6 relu_ rms_norm rrelu rrelu_
     scaled_dot_product_attention selu selu_ silu soft_margin_loss softmin softshrink softsign
@@ -50,24 +52,25 @@ NN = """
     CircularPad1d CircularPad2d ConstantPad1d ConvTranspose1d ConstantPad2d CosineEmbeddingLoss
     CosineSimilarity Fold GLU GaussianNLLLoss Hardshrink Hardsigmoid Hardswish Hardtanh
     HingeEmbeddingLoss InstanceNorm1d InstanceNorm2d InstanceNorm3d LocalResponseNorm
-    LogSigmoid LPPool1d LPPool2d MarginRankingLoss MaxPool1d MaxUnpool1d MaxUnpool2d Mish MultiLabelMarginLoss MultiLabelSoftMarginLoss
-    MultiMarginLoss MultiheadAttention PReLU PairwiseDistance ParameterDict ParameterList
-    PixelShuffle PixelUnshuffle PoissonNLLLoss RMSNorm RReLU ReLU6 ReflectionPad1d
-    ReflectionPad2d ReplicationPad1d ReplicationPad2d SELU SiLU SoftMarginLoss Softmax2d
-    Softmin Softshrink Softsign Tanhshrink Threshold Transformer TransformerDecoder
-    TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer TripletMarginLoss
-    Unfold Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+    LogSigmoid LPPool1d LPPool2d MarginRankingLoss MaxPool1d MaxUnpool1d MaxUnpool2d Mish
+    MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention PReLU
+    PairwiseDistance ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss
+    RMSNorm RReLU ReLU6 ReflectionPad1d ReflectionPad2d ReplicationPad1d ReplicationPad2d SELU
+    SiLU SoftMarginLoss Softmax2d Softmin Softshrink Softsign Tanhshrink Threshold Transformer
+    TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+    TripletMarginLoss Unfold Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d
+    ZeroPad2d
 """.split()
 
 TENSOR = """
     H abs_ absolute acosh addbmm addbmm_ addcdiv addcdiv_ addcmul addcmul_ addmm addmm_ addmv
-    addmv_ addr addr_ adjoint aminmax arccosh asinh atanh baddbmm baddbmm_ bernoulli
-    bernoulli_ bincount bitwise_and bitwise_and_ bitwise_not bitwise_or bitwise_xor byte
-    cauchy_ char clamp_max clamp_max_ clamp_min clamp_min_ conj copysign corrcoef cov cross
-    cummax cummin cumsum_ det diag_embed diagflat diagonal diagonal_scatter digamma dist
-    divide dsplit erfc erfinv exp2 exp_ exponential_ fill_diagonal_ fliplr flipud fmax fmin
-    gcd geometric_ get_device greater gt_ heaviside histc hsplit hypot index_add index_add_
-    index_copy index_copy_ index_fill index_fill_ index_put index_put_ inner inverse is_complex
+    addmv_ addr addr_ adjoint aminmax arccosh asinh atanh baddbmm baddbmm_ bernoulli bernoulli_
+    bincount bitwise_and bitwise_and_ bitwise_not bitwise_or bitwise_xor byte cauchy_ char
+    clamp_max clamp_max_ clamp_min clamp_min_ conj copysign corrcoef cov cross cummax cummin
+    cumsum_ det diag_embed diagflat diagonal diagonal_scatter digamma dist divide dsplit erfc
+    erfinv exp2 exp_ exponential_ fill_diagonal_ fliplr flipud fmax fmin gcd geometric_
+    get_device greater gt_ heaviside histc hsplit hypot index_add index_add_ index_copy
+    index_copy_ index_fill index_fill_ index_put index_put_ inner inverse is_complex
     is_floating_point is_nonzero is_same_size is_signed isclose isneginf isposinf isreal
     itemsize kthvalue lcm ldexp lerp_ less lgamma log_ log_normal_ logaddexp logcumsumexp
     logdet logit mH masked_fill_ masked_scatter masked_scatter_ matrix_power mode msort
@@ -80,8 +83,8 @@ TENSOR = """
 """.split()
 
 LINALG = """
-    cholesky cross det eigh eigvalsh inv matrix_norm matrix_power multi_dot norm pinv qr slogdet
-    solve svd svdvals vector_norm
+    cholesky cross det eigh eigvalsh inv matrix_norm matrix_power multi_dot norm pinv qr
+    slogdet solve svd svdvals vector_norm
 """.split()
 
 
