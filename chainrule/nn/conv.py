@@ -182,12 +182,14 @@ class ConvTranspose2d(_ConvNd):
         )
         self._place(device)
 
+    _transposed_conv = staticmethod(_C._conv_transpose2d)  # ConvTranspose1d: the 1-d one
+
     def forward(self, input, output_size=None):  # noqa: A002
         opad = self.output_padding
         if output_size is not None:
             opad = self._output_padding_for(input, output_size)
-        return _C._conv_transpose2d(
-            "ConvTranspose2d",
+        return self._transposed_conv(
+            type(self).__name__,
             input,
             self.weight,
             self.bias,
@@ -229,22 +231,7 @@ class ConvTranspose1d(ConvTranspose2d):
     (C_in, C_out/groups, k), bias (C_out,)."""
 
     _nd = 1
-
-    def forward(self, input, output_size=None):  # noqa: A002
-        opad = self.output_padding
-        if output_size is not None:
-            opad = self._output_padding_for(input, output_size)
-        return _C._conv_transpose1d(
-            "ConvTranspose1d",
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            opad,
-            self.groups,
-            self.dilation,
-        )
+    _transposed_conv = staticmethod(_C._conv_transpose1d)
 
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
