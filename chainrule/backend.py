@@ -280,6 +280,19 @@ def _pointer(a):
         return a.ctypes.data
 
 
+def data_ptr(a) -> int:
+    """The address of array ``a``'s first element (NumPy or CuPy)."""
+    return a.data.ptr if is_gpu_array(a) else a.__array_interface__["data"][0]
+
+
+def storage_offset(a) -> int:
+    """Elements from the start of the memory block that ``a`` views to its first element."""
+    base = a
+    while base.base is not None and is_array(base.base):
+        base = base.base
+    return (data_ptr(a) - data_ptr(base)) // a.itemsize
+
+
 _ZEROS_MIN, _ZEROS_MAX = 1 << 16, 1 << 23
 _zero_buffers: dict = {}
 

@@ -7,6 +7,8 @@ Operators and methods here are one-liners; the math lives in ``chainrule/functio
 
 from __future__ import annotations
 
+import math
+
 from . import backend
 from .autograd.function import bump_version
 from .autograd.grad_mode import is_grad_enabled
@@ -750,6 +752,8 @@ class Tensor:
     def trunc(self):
         return _A.Trunc()(self)
 
+    fix = trunc
+
     def round(self, decimals=0):
         return _A.round(self, decimals)
 
@@ -882,6 +886,8 @@ class Tensor:
 
     @property
     def mT(self):
+        if self.ndim < 2:
+            raise ValueError(f"mT: expects a matrix or a batch of matrices, got shape {self.shape}")
         return _S.transpose(self, -2, -1)
 
     def permute(self, *dims):
@@ -892,6 +898,90 @@ class Tensor:
 
     def squeeze(self, dim=None):
         return _S.squeeze(self, dim)
+
+    def _view_in_place(self, name, view, *args):
+        """torch's in-place view ops (``x.squeeze_()``, ``x.t_()``): this tensor becomes
+        ``view(self, *args)``, the same memory with a new shape; under autograd its node
+        becomes the view's (so ∂L/∂x flows back through the view's backward)."""
+        if is_grad_enabled() and self._requires_grad:
+            self._check_inplace(name)
+            out = view(self._shallow(), *args)
+            if out.grad_fn is not None:  # this tensor now owns the view: in-place ops may follow
+                out.grad_fn.is_view = False
+            self.grad_fn = out.grad_fn
+        else:
+            with _no_grad():
+                out = view(self, *args)
+        self.data = out.data
+        return self
+
+    def squeeze_(self, dim=None):
+        return self._view_in_place("squeeze_", Tensor.squeeze, dim)
+
+    def unsqueeze_(self, dim):
+        return self._view_in_place("unsqueeze_", Tensor.unsqueeze, dim)
+
+    def t_(self):
+        return self._view_in_place("t_", Tensor.t)
+
+    def transpose_(self, dim0, dim1):
+        return self._view_in_place("transpose_", Tensor.transpose, dim0, dim1)
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def resize_(self, *size):
+        """Give this tensor the shape ``size``, as torch: the values it holds, read in
+        row-major order, fill the new shape from the start; new room is zero-filled (torch
+        leaves it uninitialised). Not differentiable."""
+        size = _S._shape_arg(size)
+        if self._requires_grad:
+            raise RuntimeError(
+                f"resize_: can't resize a tensor that requires grad (shape {self.shape}); "
+                "detach() it or work under cr.no_grad() on a copy"
+            )
+        if any(not isinstance(n, int) or n < 0 for n in size):
+            raise ValueError(f"resize_: sizes must be non-negative integers, got {size}")
+        xp = backend.get_array_module(self.data)
+        numel = math.prod(size)
+        if numel == self.data.size and self.data.flags.c_contiguous:
+            self.data = self.data.reshape(size)
+        else:
+            flat = xp.zeros(numel, self.data.dtype)
+            keep = min(numel, self.data.size)
+            flat[:keep] = self.data.reshape(-1)[:keep]
+            self.data = flat.reshape(size)
+        bump_version(self)
+        return self
+
+    def resize_as_(self, other):
+        return self.resize_(*other.shape)
+
+    def storage_offset(self) -> int:
+        """Elements between the start of this tensor's memory block and its first element."""
+        return backend.storage_offset(self.data)
+
+    def data_ptr(self) -> int:
+        """The address of this tensor's first element."""
+        return backend.data_ptr(self.data)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after ``backward`` has accumulated into this leaf's ``.grad``
+        (not on ``cr.grad``). Returns a handle with ``remove()``."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks can only be "
+                f"registered on leaf tensors, got one made by {self.grad_fn.name}"
+            )
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: can't register a hook on a tensor that "
+                "doesn't require grad"
+            )
+        if self._hooks is None:
+            self._hooks = []
+        entry = PostAccumulateHook(hook)
+        self._hooks.append(entry)
+        return _HookHandle(self, entry)
 
     def expand(self, *shape):
         return _S.broadcast_to(self, *shape)
@@ -1659,7 +1749,7 @@ def _no_grad():
 
 # The op families; imported last because they import Tensor from here.
 from . import sampling as _Rand  # noqa: E402
-from .autograd.engine import run_backward  # noqa: E402
+from .autograd.engine import PostAccumulateHook, run_backward  # noqa: E402
 from .functions import activation as _Act  # noqa: E402
 from .functions import activation_extra as _ActX  # noqa: E402
 from .functions import arithmetic as _A  # noqa: E402
@@ -1722,8 +1812,8 @@ _INPLACE = """
     trunc logical_not nan_to_num pow fmod remainder floor_divide atan2 arctan2 lerp clip
     eq ne lt le gt ge logical_and logical_or logical_xor tril triu cumsum cumprod
     index_add index_copy index_fill index_put put masked_scatter scatter_reduce
-    asinh arcsinh acosh arccosh atanh arctanh exp2 erfc erfinv lgamma digamma polygamma logit
-    sinc deg2rad rad2deg hypot copysign xlogy ldexp clamp_min clamp_max addcmul addcdiv divide
+    asinh arcsinh acosh arccosh atanh arctanh exp2 erf erfc erfinv fix lgamma digamma polygamma
+    logit sinc deg2rad rad2deg hypot copysign xlogy ldexp clamp_min clamp_max addcmul addcdiv divide
     true_divide multiply subtract negative absolute sgn heaviside gcd lcm greater greater_equal
     less less_equal not_equal bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
     bitwise_right_shift addmm addmv addr baddbmm addbmm

@@ -593,3 +593,92 @@ def test_unfold_errors_name_the_sizes():
         cr.ones(2, 4).unfold(1, 5, 1)
     with pytest.raises(ValueError, match="step must be positive, got 0"):
         cr.ones(2, 4).unfold(1, 2, 0)
+
+
+# ------------------------------------------------------------------ in-place view ops
+@pytest.mark.parametrize(
+    "ops",
+    [
+        [("squeeze_", (1,))],
+        [("squeeze_", ())],
+        [("unsqueeze_", (0,)), ("unsqueeze_", (-1,))],
+        [("squeeze_", (1,)), ("t_", ())],
+        [("transpose_", (0, 2))],
+        [("swapaxes_", (0, 1))],
+        [("swapdims_", (2, 1))],
+    ],
+)
+def test_view_in_place_ops_match_torch(ops):
+    a = np.arange(1.0, 7.0).reshape(2, 1, 3)
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = x * 2
+        for name, args in ops:
+            assert getattr(y, name)(*args) is y
+        y.mul_(3.0)  # an in-place op after the view op, as torch allows
+        w = lib.arange(float(y.numel()), dtype=y.dtype).reshape(y.shape)
+        (y * w).sum().backward()
+        results.append((tuple(y.shape), y.detach().numpy(), x.grad.numpy()))
+    (s, v, g), (st, vt, gt) = results
+    assert s == st
+    np.testing.assert_allclose(v, vt)
+    np.testing.assert_allclose(g, gt)
+
+
+def test_view_in_place_shares_memory_and_refuses_grad_leaves():
+    x = cr.zeros(2, 3)
+    x.t_()
+    x[0, 1] = 5.0  # row 0 of the transposed tensor is column 0 of the original memory
+    assert x.shape == (3, 2) and x.tolist()[0] == [0.0, 5.0]
+    leaf = cr.zeros(2, 1, requires_grad=True)
+    with pytest.raises(RuntimeError, match="squeeze_: a leaf tensor that requires grad"):
+        leaf.squeeze_()
+    with cr.no_grad():
+        leaf.squeeze_()
+    assert leaf.shape == (2,)
+
+
+@pytest.mark.parametrize("start,size", [((2, 3), (3, 3)), ((2, 3), (3, 2)), ((4,), (2,))])
+def test_resize_keeps_leading_values_as_torch(start, size):
+    a = np.arange(1.0, 1.0 + np.prod(start)).reshape(start)
+    x, xt = cr.tensor(a), torch.tensor(a)
+    x.resize_(*size)
+    xt.resize_(*size)
+    kept = min(np.prod(start), np.prod(size))
+    assert x.shape == tuple(xt.shape)
+    np.testing.assert_array_equal(x.numpy().ravel()[:kept], xt.numpy().ravel()[:kept])
+    y = cr.zeros(5)
+    assert y.resize_as_(x).shape == x.shape
+
+
+def test_resize_errors():
+    with pytest.raises(RuntimeError, match=r"resize_: can't resize a tensor that requires grad"):
+        cr.zeros(3, requires_grad=True).resize_(4)
+    with pytest.raises(ValueError, match=r"resize_: sizes must be non-negative"):
+        cr.zeros(3).resize_(-1, 2)
+
+
+def test_storage_offset_and_data_ptr_match_torch():
+    a = np.arange(24.0).reshape(4, 6)
+    x, xt = cr.tensor(a), torch.tensor(a)
+    for key in [(slice(None),), (2,), (slice(1, 3), slice(2, None)), (slice(None), 4)]:
+        assert x[key].storage_offset() == xt[key].storage_offset()
+        step = x.element_size()
+        assert x[key].data_ptr() - x.data_ptr() == x[key].storage_offset() * step
+
+
+def test_mT_needs_a_matrix_as_torch():
+    with pytest.raises(ValueError, match=r"mT: expects a matrix .* got shape \(3,\)"):
+        _ = cr.zeros(3).mT
+    with pytest.raises(RuntimeError):
+        _ = torch.zeros(3).mT
+
+
+def test_fix_and_erf_in_place_match_torch():
+    a = np.array([1.7, -1.7, 0.5, -0.2])
+    np.testing.assert_array_equal(cr.tensor(a).fix().numpy(), torch.tensor(a).fix().numpy())
+    x, xt = cr.tensor(a), torch.tensor(a)
+    x.erf_()
+    xt.erf_()
+    np.testing.assert_allclose(x.numpy(), xt.numpy(), rtol=1e-12)

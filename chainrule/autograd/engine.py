@@ -29,8 +29,20 @@ def _graph_freed(fn) -> RuntimeError:
     )
 
 
+class PostAccumulateHook:
+    """A leaf's ``register_post_accumulate_grad_hook``: kept among its grad hooks, called
+    with the leaf once ``backward`` has accumulated its ``.grad``."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook):
+        self.hook = hook
+
+
 def _run_hooks(hooks, g, create_graph):
     for hook in hooks:
+        if type(hook) is PostAccumulateHook:
+            continue
         gt = g if create_graph else _wrap(g, None)
         r = hook(gt)
         if r is not None:
@@ -113,15 +125,21 @@ def run_backward(
         if capture is None:
             # one array may reach two leaves (x + y): each must get its own
             given = None if len(set(map(id, leaf_grads.values()))) == len(leaf_grads) else set()
+            hooked = None
             for t, g in leaf_grads.items():
                 if t._hooks:
                     g = _run_hooks(t._hooks, g, create_graph)
+                    hooked = [*hooked, t] if hooked else [t]
                 if t.grad is not None or isinstance(g, Tensor):
                     _accumulate(t, g, create_graph)
                 elif type(g) is _ndarray and g.base is None and (given is None or _first(g, given)):
                     t.grad = _wrap(g, None)  # a fresh array of its own: no copy needed
                 else:
                     t.grad = _wrap(backend.get_array_module(g).array(g, copy=True), None)
+            if hooked:  # register_post_accumulate_grad_hook: once every .grad is in
+                for t in hooked:
+                    for hook in [h for h in t._hooks if type(h) is PostAccumulateHook]:
+                        hook.hook(t)
             return None
 
         result = []

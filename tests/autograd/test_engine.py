@@ -373,3 +373,29 @@ def test_backward_order_follows_recording_order_with_fan_out():
             h = a * b + h.exp() * 0.1
         h.sum().backward()
     np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12)
+
+
+def test_post_accumulate_grad_hook_sees_the_accumulated_grad_as_torch():
+    seen = {}
+    for lib in (cr, torch):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        calls = []
+        w.register_hook(lambda g: g * 10)  # runs before accumulation
+        handle = w.register_post_accumulate_grad_hook(
+            lambda p, calls=calls: calls.append(p.grad.tolist())
+        )
+        (w * w).sum().backward()
+        (w * 3).sum().backward()  # accumulates: the hook sees the sum
+        handle.remove()
+        (w * 1).sum().backward()
+        (cr.grad if lib is cr else torch.autograd.grad)((w * w).sum(), w)  # no .grad: no call
+        seen[lib] = (calls, w.grad.tolist())
+    assert seen[cr] == seen[torch]
+    assert seen[cr][0] == [[20.0, 40.0, 60.0], [50.0, 70.0, 90.0]]
+
+
+def test_post_accumulate_grad_hook_only_on_leaves_that_require_grad():
+    with pytest.raises(RuntimeError, match="can only be registered on leaf tensors"):
+        (cr.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(print)
+    with pytest.raises(RuntimeError, match="doesn't require grad"):
+        cr.ones(2).register_post_accumulate_grad_hook(print)
