@@ -413,3 +413,8 @@ def numel(x) -> "builtins.int":  # noqa: F821
 
 
 __version__ = "0.1.0"
+
+# the top-level in-place spellings (cr.exp_, ...), generated in aliases.py
+from . import aliases as _aliases  # noqa: E402
+
+globals().update({_n: getattr(_aliases, _n) for _n in _aliases.INPLACE})

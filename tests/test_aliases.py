@@ -41,3 +41,23 @@ def test_top_level_conv_bilinear_and_channel_shuffle_are_the_functional_ones():
     for name in ("conv1d", "conv2d", "conv_transpose2d", "bilinear", "channel_shuffle"):
         assert getattr(cr, name) is getattr(F, name), name
         assert hasattr(torch, name)
+
+
+@pytest.mark.parametrize("name", ["exp_", "sqrt_", "neg_", "trunc_", "erf_", "sigmoid_"])
+def test_top_level_in_place_functions_match_torch(name):
+    a = np.array([0.25, 1.5, 2.75])
+    x, t = cr.tensor(a), torch.tensor(a)
+    assert getattr(cr, name)(x) is x
+    getattr(torch, name)(t)
+    np.testing.assert_allclose(x.numpy(), t.numpy(), rtol=1e-12)
+
+
+def test_top_level_in_place_functions_take_arguments_and_are_torch_names():
+    from chainrule.aliases import INPLACE
+
+    assert not [n for n in INPLACE if not hasattr(torch, n)]
+    x = cr.tensor([5.0, -5.0, 0.5])
+    cr.clamp_(x, -1.0, 1.0)
+    assert x.tolist() == [1.0, -1.0, 0.5]
+    cr.fill_(x, 2.0)
+    assert x.tolist() == [2.0, 2.0, 2.0]

@@ -80,6 +80,8 @@ TENSOR = """
     scatter_reduce scatter_reduce_ select select_scatter sgn short sigmoid_ signbit sinc
     slice_scatter slogdet split_with_sizes sqrt_ stride subtract sum_to_size take tanh_
     tensor_split true_divide unfold unique unique_consecutive vdot vsplit xlogy
+    squeeze_ unsqueeze_ t_ transpose_ swapaxes_ swapdims_ resize_ resize_as_ storage_offset
+    data_ptr register_post_accumulate_grad_hook fix fix_ erf_
 """.split()
 
 LINALG = """
