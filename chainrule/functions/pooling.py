@@ -345,7 +345,7 @@ def _geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
         o = (-(-span // s) if ceil_mode else span // s) + 1
         if ceil_mode and (o - 1) * s >= n + p:  # the last window must start inside
             o -= 1
-        if span < 0 or o < 1:
+        if o < 1:  # (with ceil_mode a window may start inside and reach past the end)
             raise ValueError(
                 f"{op}: output size is too small: input {tuple(x.shape)}, kernel_size {kernel}, "
                 f"stride {stride}, padding {padding}, dilation {dilation}"
@@ -443,7 +443,7 @@ def _as_2d(op, input, kernel_size, stride, padding, dilation, ceil_mode):
         )
     n = x.shape[-1]
     out = (-(-(n + 2 * p - span) // s) if ceil_mode else (n + 2 * p - span) // s) + 1
-    if n + 2 * p < span or out < 1:
+    if out < 1:
         raise ValueError(
             f"{op}: output size is too small: input {tuple(x.shape)}, kernel_size {k}, stride "
             f"{s}, padding {p}, dilation {d}"

@@ -389,3 +389,21 @@ def test_1d_pools_reject_integers():
         max_pool1d(cr.tensor(np.zeros((1, 1, 4), np.int64)), 2)
     with pytest.raises(TypeError, match="adaptive_max_pool2d: expected a floating-point"):
         adaptive_max_pool2d(cr.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2)
+
+
+@pytest.mark.parametrize(
+    "fn,shape,kw",
+    [
+        ("max_pool2d", (1, 2, 4, 3), dict(kernel_size=(3, 2), padding=(0, 1), dilation=2)),
+        ("max_pool1d", (1, 2, 4), dict(kernel_size=3, dilation=2)),
+        ("avg_pool2d", (1, 1, 1, 3), dict(kernel_size=(4, 3), stride=4, padding=1)),
+    ],
+)
+def test_ceil_mode_window_longer_than_the_padded_input_matches_torch(fn, shape, kw):
+    """With ceil_mode, one window that starts inside may reach past the end (torch's rule):
+    such inputs once raised 'output size is too small'."""
+    check_against_torch(
+        lambda x: getattr(cr.nn.functional, fn)(x, ceil_mode=True, **kw),
+        shape,
+        torch_fn=lambda x: getattr(F, fn)(x, ceil_mode=True, **kw),
+    )
