@@ -220,13 +220,18 @@ class Optimizer:
         ]
 
 
+_SCALAR_STATE = frozenset(("step", "mu_product", "eta", "mu"))
+
+
 def _copy_state_value(param: Tensor, key: str, value):
     """A private copy of one state value: arrays move to the parameter's device and take its
-    dtype, except 'step', which stays a CPU counter of its own dtype."""
+    dtype, except the 0-d scalars ('step', NAdam's 'mu_product', ASGD's 'eta' and 'mu'), which
+    stay CPU values of their own dtype, so that a resumed run continues bit for bit (torch casts
+    all but 'step' to the parameter's dtype)."""
     if isinstance(value, Tensor):
         value = value.data
     if backend.is_array(value):
-        if key == "step":
+        if key in _SCALAR_STATE:
             return Tensor(backend.to_host(value).astype(value.dtype, copy=True))
         moved = backend.to_device(value, backend.device_of(param.data))
         return Tensor(moved.astype(param.data.dtype, copy=moved is value))
@@ -264,3 +269,23 @@ def check_nonnegative(opt: Optimizer, group: dict[str, Any], **names: str) -> No
         value = group[key]
         if not value >= 0:  # also catches NaN
             raise ValueError(f"{type(opt).__name__}: invalid {what} {value}")
+
+
+def gradient(p: Tensor, group: dict[str, Any]):
+    """p's gradient as the update reads it: −∇ when ``maximize``, plus ``weight_decay``·p
+    (the L2 penalty's gradient) unless the group decays weights decoupled from it."""
+    g = p.grad.data
+    if group.get("maximize"):
+        g = -g
+    wd = group.get("weight_decay", 0)
+    if wd != 0 and not group.get("decoupled_weight_decay"):
+        g = g + wd * p.data
+    return g
+
+
+def check_betas(opt: Optimizer, group: dict[str, Any]) -> None:
+    betas = group["betas"]
+    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+        raise ValueError(
+            f"{type(opt).__name__}: betas must be two numbers in [0, 1), got {tuple(betas)}"
+        )
