@@ -1,5 +1,5 @@
 """Padding layers, as torch's: ``ZeroPad*``, ``ConstantPad*``, ``ReflectionPad*``,
-``ReplicationPad*`` and ``CircularPad*`` (1d and 2d). Each is ``F.pad`` with a fixed padding
+``ReplicationPad*`` and ``CircularPad*`` (1d, 2d and 3d). Each is ``F.pad`` with a fixed padding
 (no parameters); an int pads every side by that amount."""
 
 from __future__ import annotations
@@ -100,6 +100,36 @@ class CircularPad2d(CircularPad1d):
     sides = 4
 
 
+class ConstantPad3d(ConstantPad1d):
+    """Pads the last three dims by (left, right, top, bottom, front, back) with ``value``."""
+
+    sides = 6
+
+
+class ZeroPad3d(ZeroPad1d):
+    """Pads the last three dims by (left, right, top, bottom, front, back) with zeros."""
+
+    sides = 6
+
+
+class ReflectionPad3d(ReflectionPad1d):
+    """Mirrors the last three dims; input (N, C, D, H, W) or (C, D, H, W)."""
+
+    sides = 6
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    """Repeats the edges of the last three dims; input (N, C, D, H, W) or (C, D, H, W)."""
+
+    sides = 6
+
+
+class CircularPad3d(CircularPad1d):
+    """Wraps the last three dims around; input (N, C, D, H, W) or (C, D, H, W)."""
+
+    sides = 6
+
+
 __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
@@ -111,4 +141,9 @@ __all__ = [
     "ReplicationPad2d",
     "CircularPad1d",
     "CircularPad2d",
+    "ZeroPad3d",
+    "ConstantPad3d",
+    "ReflectionPad3d",
+    "ReplicationPad3d",
+    "CircularPad3d",
 ]
