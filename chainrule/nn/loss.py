@@ -1,5 +1,5 @@
-"""Loss modules: thin holders of a loss's options around ``chainrule/functions/loss.py`` and
-``chainrule/functions/ranking.py``.
+"""Loss modules: thin holders of a loss's options around ``chainrule/functions/loss.py``,
+``chainrule/functions/ranking.py`` and ``chainrule/functions/ctc.py``.
 
 Constructor arguments are torch's, including the legacy ``size_average``/``reduce`` pair, which
 is folded into ``reduction`` once, here, as torch does.
@@ -7,9 +7,13 @@ is folded into ``reduction`` once, here, as torch does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..functions import loss as L
 from ..functions import ranking as R
+from ..functions.ctc import ctc_loss
 from ..tensor import Tensor, as_tensor
+from .distance import PairwiseDistance
 from .module import Module
 
 
@@ -321,6 +325,60 @@ class TripletMarginLoss(_MarginLoss):
         )
 
 
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(0, d(a, p) − d(a, n) + margin) for a distance d: ``distance_function``, by default
+    a ``PairwiseDistance()`` submodule (as torch)."""
+
+    def __init__(
+        self,
+        *,
+        distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ):
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}"
+            )
+        self.distance_function = (
+            distance_function if distance_function is not None else PairwiseDistance()
+        )
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return L.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss of log-probabilities (T, N, C) against
+    unaligned targets (see ``functions/ctc.py``)."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(None, None, reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths, target_lengths) -> Tensor:
+        return ctc_loss(
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank=self.blank,
+            reduction=self.reduction,
+            zero_infinity=self.zero_infinity,
+        )
+
+
 __all__ = [
     "MSELoss",
     "L1Loss",
@@ -341,4 +399,6 @@ __all__ = [
     "MultiMarginLoss",
     "MultiLabelMarginLoss",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "CTCLoss",
 ]

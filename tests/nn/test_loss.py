@@ -130,6 +130,9 @@ MORE_CASES = [
     ("TripletMarginLoss", {}, [X, B, C3], 3),
     ("TripletMarginLoss", {"margin": 2.0, "p": 1, "eps": 0.0, "swap": True, "reduction": "none"},
      [X, B, C3], 3),
+    ("TripletMarginWithDistanceLoss", {}, [X, B, C3], 3),
+    ("TripletMarginWithDistanceLoss", {"margin": 2.0, "swap": True, "reduction": "none"},
+     [X, B, C3], 3),
 ]  # fmt: skip
 
 
@@ -181,3 +184,50 @@ def test_more_loss_modules_float32():
         y_t = theirs(*[torch.tensor(a) for a in args])
         assert y.dtype == cr.float32
         assert_close(y.data, y_t, "float32")
+
+
+def test_triplet_margin_with_distance_loss_module():
+    """The default distance is a PairwiseDistance submodule, as torch's; a given one is used."""
+    ours, theirs = nnl.TripletMarginWithDistanceLoss(), torch.nn.TripletMarginWithDistanceLoss()
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert type(ours.distance_function).__name__ == type(theirs.distance_function).__name__
+    ours = nnl.TripletMarginWithDistanceLoss(
+        distance_function=cr.nn.PairwiseDistance(p=1), margin=0.5, swap=True, reduction="sum"
+    )
+    theirs = torch.nn.TripletMarginWithDistanceLoss(
+        distance_function=torch.nn.PairwiseDistance(p=1), margin=0.5, swap=True, reduction="sum"
+    )
+    assert (ours.margin, ours.swap, ours.reduction) == (0.5, True, "sum")
+    xs = [cr.tensor(a, requires_grad=True) for a in (X, B, C3)]
+    xts = [torch.tensor(a, requires_grad=True) for a in (X, B, C3)]
+    y, y_t = ours(*xs), theirs(*xts)
+    assert_close(y.data, y_t, what="loss")
+    for a, b in zip(cr.grad(y, xs), torch.autograd.grad(y_t, xts)):
+        assert_close(a.data, b, what="grad")
+    with pytest.raises(ValueError, match="TripletMarginWithDistanceLoss: margin must be greater"):
+        nnl.TripletMarginWithDistanceLoss(margin=0)
+    with pytest.raises(TypeError):
+        nnl.TripletMarginWithDistanceLoss(None)  # keyword-only, as torch
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_loss_module_matches_torch(reduction, zero_infinity, device):
+    z = rng.standard_normal((5, 3, 4))
+    lp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    targets, il, tl = np.array([[1, 1, 2], [3, 2, 0], [2, 2, 3]]), [5, 4, 2], [3, 2, 3]
+    ours = nnl.CTCLoss(blank=0, reduction=reduction, zero_infinity=zero_infinity)
+    theirs = torch.nn.CTCLoss(blank=0, reduction=reduction, zero_infinity=zero_infinity)
+    assert (ours.blank, ours.zero_infinity, ours.reduction) == (0, zero_infinity, reduction)
+    assert ours.state_dict() == {} and theirs.state_dict() == {}
+    x = cr.tensor(lp, requires_grad=True, device=device)
+    xt = torch.tensor(lp, requires_grad=True)
+    y = ours(x, cr.tensor(targets, device=device), il, tl)
+    y_t = theirs(xt, torch.tensor(targets), il, tl)  # sample 2 cannot fit: inf, or 0
+    assert_close(y.data, y_t, what="loss")
+    g = rng.standard_normal(tuple(y_t.shape))
+    (gx,) = cr.grad(y, [x], cr.tensor(g, device=device))
+    (gt,) = torch.autograd.grad(y_t, [xt], torch.tensor(g))
+    assert_close(gx.data, gt, what="grad")
+    with pytest.raises(ValueError, match="CTCLoss: reduction must be one of"):
+        nnl.CTCLoss(reduction="batchmean")
