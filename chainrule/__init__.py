@@ -15,6 +15,7 @@ from . import (
     datasets,
     diagnostics,
     distributed,
+    func,
     linalg,
     models,
     nn,
@@ -90,6 +91,7 @@ from .creation import (
     zeros_like,
 )
 from .explainer import Explanation, explain
+from .func import vmap
 from .functions.activation import (
     elu,
     gelu,
@@ -217,6 +219,7 @@ from .functions.cumulative import cummax, cummin, cumprod, cumsum, diff, logcums
 from .functions.decomposition import det, inverse, logdet, matrix_power, pinverse, slogdet
 from .functions.distance import cdist, cosine_similarity, dist, pairwise_distance, pdist
 from .functions.einsum import einsum, kron, tensordot
+from .functions.grid_sample import affine_grid_generator, grid_sampler
 from .functions.joining import (
     atleast_1d,
     atleast_2d,
@@ -276,6 +279,7 @@ from .functions.linalg import (
 )
 from .functions.linear import bilinear
 from .functions.pooling import avg_pool1d, max_pool1d
+from .functions.pooling3d import max_pool1d_with_indices, max_pool3d
 from .functions.reduction import (
     all,
     amax,

@@ -51,10 +51,12 @@ from ..functions.adaptive_pooling import (
 )
 from ..functions.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..functions.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ..functions.ctc import ctc_loss
 from ..functions.distance import cosine_similarity, normalize, pairwise_distance, pdist
 from ..functions.dropout import dropout, dropout1d, dropout2d
 from ..functions.embedding import embedding, one_hot
 from ..functions.fold import fold, unfold
+from ..functions.grid_sample import affine_grid, grid_sample
 from ..functions.linear import bilinear, linear
 from ..functions.loss import (
     binary_cross_entropy,
@@ -68,6 +70,7 @@ from ..functions.loss import (
     nll_loss,
     poisson_nll_loss,
     smooth_l1_loss,
+    triplet_margin_with_distance_loss,
 )
 from ..functions.normalization import (
     batch_norm,
@@ -78,6 +81,22 @@ from ..functions.normalization import (
     rms_norm,
 )
 from ..functions.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from ..functions.pooling3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    fractional_max_pool2d,
+    fractional_max_pool3d,
+    lp_pool3d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool3d,
+)
 from ..functions.pooling_extra import lp_pool1d, lp_pool2d, max_unpool1d, max_unpool2d
 from ..functions.ranking import (
     cosine_embedding_loss,
@@ -124,4 +143,10 @@ __all__ = [
     "channel_shuffle", "upsample_nearest", "upsample_bilinear", "gumbel_softmax",
     "conv_transpose1d",
     "lp_pool1d", "lp_pool2d", "max_unpool1d", "max_unpool2d",
+    "affine_grid", "grid_sample", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+    "adaptive_max_pool3d", "lp_pool3d", "max_unpool3d", "max_pool1d_with_indices",
+    "max_pool2d_with_indices", "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
+    "fractional_max_pool2d", "fractional_max_pool3d",
+    "ctc_loss", "triplet_margin_with_distance_loss",
 ]  # fmt: skip
