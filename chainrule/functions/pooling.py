@@ -116,20 +116,40 @@ def _keep_first(hits):
     return hits, free
 
 
+def _inside(xpad, y, g):
+    """Where the padded input holds real elements, when it matters: some window's maximum is
+    −∞ and the input is padded (the padding's −∞ would tie with it); else None."""
+    (ph, pw), (eh, ew) = g.padding, g.extra
+    if not (ph or pw or eh or ew):
+        return None
+    xp = get_array_module(y)
+    if not xp.isneginf(y).any():
+        return None
+    (h, w) = g.in_hw
+    inside = xp.zeros(xpad.shape[:3] + (1,), dtype=bool)
+    inside[:, ph : ph + h, pw : pw + w] = True
+    return inside
+
+
 def _winners(xpad, y, g):
     """Per kernel offset, the mask of windows it wins: the first maximum in row-major order,
     or, in a window holding NaN, the last NaN (torch's rules: ``v > max or isnan(v)``)."""
     xp = get_array_module(y)
     slices = [s for _, s in g.offsets()]
+    inside = _inside(xpad, y, g)
+
+    def hit(s):  # where offset s holds the maximum (of the real elements, where it matters)
+        return xpad[s] == y if inside is None else (xpad[s] == y) & inside[s]
+
     if xp.isnan(y).any():
-        masks = _keep_first([xpad[s] == y for s in slices])[0]
+        masks = _keep_first([hit(s) for s in slices])[0]
         last_nan = _keep_first([xp.isnan(xpad[s]) for s in reversed(slices)])[0][::-1]
         return [a | b for a, b in zip(masks, last_nan)]
     if len(slices) == 1:
         return [xp.ones(y.shape, dtype=bool)]
     # without NaN every window's maximum is one of its values: the last offset wins exactly
     # where no earlier one did, so it needs no comparison of its own
-    masks, free = _keep_first([xpad[s] == y for s in slices[:-1]])
+    masks, free = _keep_first([hit(s) for s in slices[:-1]])
     return masks + [free]
 
 

@@ -407,3 +407,22 @@ def test_ceil_mode_window_longer_than_the_padded_input_matches_torch(fn, shape, 
         shape,
         torch_fn=lambda x: getattr(F, fn)(x, ceil_mode=True, **kw),
     )
+
+
+@pytest.mark.parametrize("nan", [False, True])
+def test_max_pool2d_windows_of_minus_inf_touching_the_padding_pick_a_real_element(nan):
+    """The padding's −∞ ties with a window of −∞: torch's index and gradient go to the
+    window's first real element, never into the padding."""
+    a = np.arange(16.0).reshape(1, 1, 4, 4)
+    a[a % 3 == 0] = -np.inf
+    a[0, 0, :2, :2] = -np.inf
+    if nan:
+        a[0, 0, 3, 3] = np.nan
+    x, t = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, i = max_pool2d(x, 3, 2, 1, return_indices=True)
+    yt, it = F.max_pool2d(t, 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(i.data, it.numpy())
+    np.testing.assert_array_equal(y.data, yt.detach().numpy())
+    (y * cr.tensor(np.arange(1.0, 5.0).reshape(1, 1, 2, 2))).nansum().backward()
+    (yt * torch.arange(1.0, 5.0, dtype=torch.float64).reshape(1, 1, 2, 2)).nansum().backward()
+    np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
