@@ -2,6 +2,13 @@
 
     y = x · m / (1 − p),   m_i ~ Bernoulli(1 − p);   ∂L/∂x = g · m / (1 − p)
 
+Alpha dropout (for SELU networks) sends a dropped unit to SELU's negative saturation −λα
+instead of 0, then applies the affine map that restores zero mean and unit variance:
+
+    y = a (x · m − λα (1 − m)) + b = x · (a m) + λα a (m − 1 + p),   ∂L/∂x = g · a m
+    λα = 1.7580993408473766 (SELU's scale × alpha),  a = ((1 − p)(1 + p (λα)²))^(−1/2),
+    b = λα a p
+
 The scaled mask is a constant of the op, drawn on the input's device from
 ``chainrule.backend.rng(xp)``, so ``cr.manual_seed`` makes it reproducible. In evaluation
 (``training=False``) the input is returned unchanged.
@@ -98,4 +105,73 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     return _channel_dropout(input, p, training, inplace, "dropout2d", (3, 4), (3, 4))
 
 
-__all__ = ["dropout", "dropout1d", "dropout2d"]
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels with probability ``p``: input (N, C, D, H, W) or (C, D, H, W),
+    each (n, c) volume kept (scaled by 1/(1 − p)) or zeroed as one."""
+    return _channel_dropout(input, p, training, inplace, "dropout3d", (4, 5), (5,))
+
+
+_SELU_ALPHA = 1.7580993408473766  # λα of SELU: −λα is where SELU saturates for x → −∞
+
+
+def _alpha_affine(x, shape, p):
+    """(scale, shift) arrays of ``shape`` for y = x · scale + shift: a m and
+    λα a (m − 1 + p), with m ~ Bernoulli(1 − p) and a = ((1 − p)(1 + p (λα)²))^(−1/2)."""
+    xp, dtype = backend.get_array_module(x.data), x.dtype
+    if p == 1.0:  # torch: x · 0 (a would be inf)
+        zero = xp.zeros(shape, dtype=dtype)
+        return zero, zero
+    keep = (backend.rng(xp).random(shape) >= p).astype(dtype)
+    a = 1.0 / ((_SELU_ALPHA**2 * p + 1.0) * (1.0 - p)) ** 0.5
+    scale = keep * dtype.type(a)
+    shift = (keep - dtype.type(1.0)) * dtype.type(_SELU_ALPHA * a) + dtype.type(_SELU_ALPHA * a * p)
+    return scale, shift
+
+
+def _alpha_dropout(input, p, training, inplace, op, feature):
+    _check_p(p, op)
+    x = as_tensor(input)
+    if feature and x.ndim < 2:
+        raise ValueError(
+            f"{op}: expected an input with at least 2 dimensions (N, C, ...), got shape {x.shape}"
+        )
+    if not training or p == 0.0:
+        return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
+    shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
+    scale, shift = _alpha_affine(x, shape, p)
+    if not inplace:
+        return Dropout(scale)(x) + Tensor(shift)
+    if not (is_grad_enabled() and x.requires_grad):
+        x.data *= scale
+        x.data += shift
+        bump_version(x)
+        return x
+    return x._inplace(op, None, lambda t, _: Dropout(scale)(t) + Tensor(shift), None)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False):
+    """Alpha dropout (self-normalising networks): each element is dropped with probability
+    ``p`` to SELU's saturation value, then y = a · (that) + b keeps mean 0 and variance 1 for
+    standard-normal input (module docstring). Any shape. Note torch's default
+    ``training=False``: without ``training=True`` this is the identity."""
+    return _alpha_dropout(input, p, training, inplace, "alpha_dropout", False)
+
+
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+):
+    """Alpha dropout of whole channels: one draw per (n, c) of an (N, C, ...) input, the
+    channel then kept (y = a x + b) or set to the dropped value as one."""
+    return _alpha_dropout(input, p, training, inplace, "feature_alpha_dropout", True)
+
+
+__all__ = [
+    "alpha_dropout",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "feature_alpha_dropout",
+]

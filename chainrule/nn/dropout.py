@@ -1,7 +1,8 @@
 """Dropout layers: active in training mode, the identity in evaluation mode (``eval()``).
 
 y = x · m / (1 − p),  m ~ Bernoulli(1 − p) per element (Dropout) or per channel
-(Dropout1d, Dropout2d)
+(Dropout1d, Dropout2d, Dropout3d); AlphaDropout and FeatureAlphaDropout keep SELU's
+self-normalisation instead: y = x · a m + λα a (m − 1 + p) (functions/dropout.py).
 """
 
 from __future__ import annotations
@@ -47,4 +48,29 @@ class Dropout2d(_DropoutNd):
         return D.dropout2d(input, self.p, self.training, self.inplace)
 
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d"]
+class Dropout3d(_DropoutNd):
+    """Zero whole channels (volumes) of (N, C, D, H, W) or (C, D, H, W) input with
+    probability ``p`` in training."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return D.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout for SELU networks: in training each element is dropped to SELU's
+    saturation value with probability ``p``, and an affine map keeps mean 0 and variance 1.
+    Any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return D.alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels of (N, C, ...) input: each (n, c) channel is kept
+    (scaled and shifted) or set to the dropped value as one."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return D.feature_alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+__all__ = ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "FeatureAlphaDropout"]

@@ -322,8 +322,13 @@ class Module:
         names.
 
         Missing keys and unexpected keys (with ``strict``) and shape mismatches (always) raise
-        one error that lists every problem; nothing is copied then.
+        one error that lists every problem; nothing is copied then. Lazy layers (nn.lazy)
+        anywhere in the tree take their shapes from the state dict first.
         """
+        for prefix, m in self.named_modules():
+            hook = getattr(m, "_lazy_load_hook", None)
+            if hook is not None:
+                hook(state_dict, f"{prefix}." if prefix else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -9,7 +9,14 @@ from helpers import host
 
 import chainrule as cr
 from chainrule.nn.container import Sequential
-from chainrule.nn.dropout import Dropout, Dropout1d, Dropout2d
+from chainrule.nn.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from chainrule.nn.linear import Linear
 
 
@@ -74,14 +81,19 @@ def test_dropout1d_channels():
     assert ((y == 0).all(-1) | (y == 2).all(-1)).all()
 
 
-@pytest.mark.parametrize("cls", [Dropout, Dropout1d, Dropout2d])
+@pytest.mark.parametrize(
+    "cls", [Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout]
+)
 @pytest.mark.parametrize("p", [-0.5, 1.01])
 def test_bad_p(cls, p):
     with pytest.raises(ValueError, match=f"{cls.__name__}: .*between 0 and 1, but got {p}"):
         cls(p)
 
 
-@pytest.mark.parametrize("name", ["Dropout", "Dropout1d", "Dropout2d"])
+@pytest.mark.parametrize(
+    "name",
+    ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"],
+)
 def test_repr_matches_torch(name):
     from chainrule.nn import dropout
 
@@ -94,3 +106,45 @@ def test_inplace_module():
     x = cr.ones(50)
     assert Dropout(0.5, inplace=True)(x) is x
     assert set(np.unique(x.data)) <= {0.0, 2.0}
+
+
+def test_dropout3d_channels_and_eval():
+    cr.manual_seed(0)
+    m = Dropout3d(0.5)
+    y = m(cr.ones(4, 32, 2, 2, 2)).data.reshape(4, 32, 8)
+    assert ((y == 0).all(-1) | (y == 2).all(-1)).all()
+    assert 0 < (y[..., 0] == 0).mean() < 1
+    m.eval()
+    x = cr.ones(2, 3, 2, 2, 2)
+    assert m(x) is x
+
+
+@pytest.mark.parametrize("cls", [AlphaDropout, FeatureAlphaDropout])
+def test_alpha_dropout_modules_train_and_eval(cls):
+    """Training uses the alpha-dropout values (torch's, on a constant input); eval is the
+    identity, unlike F.alpha_dropout's default the module follows its own training flag."""
+    p = 0.3
+    m = cls(p)
+    torch.manual_seed(0)
+    ref = getattr(torch.nn, cls.__name__)(p)(torch.zeros(300, 8, 2, dtype=torch.float64))
+    cr.manual_seed(0)
+    y = m(cr.zeros(300, 8, 2, dtype=cr.float64)).data
+    np.testing.assert_allclose(np.unique(y), np.unique(ref.numpy()), rtol=1e-14)
+    if cls is FeatureAlphaDropout:
+        assert (y[..., 0] == y[..., 1]).all()  # one draw per (n, c)
+    x = cr.randn(4, 8, 2)
+    m.eval()
+    assert m(x) is x
+
+
+def test_alpha_dropout_module_gradient():
+    cr.manual_seed(3)
+    p = 0.4
+    alpha = 1.7580993408473766
+    a = 1 / math.sqrt((alpha**2 * p + 1) * (1 - p))
+    x = cr.zeros(1000, dtype=cr.float64, requires_grad=True)
+    y = AlphaDropout(p)(x)
+    y.sum().backward()
+    kept = y.data == alpha * a * p
+    assert 0 < kept.mean() < 1
+    np.testing.assert_allclose(x.grad.data, a * kept, rtol=1e-15)
