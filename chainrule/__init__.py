@@ -203,6 +203,7 @@ from .functions.comparison import (
     ne,
 )
 from .functions.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .functions.conv3d import conv3d, conv_transpose3d
 from .functions.counting import (
     bincount,
     bucketize,

@@ -45,8 +45,27 @@ from .container import (
     Unflatten,
 )
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .conv3d import Conv3d, ConvTranspose3d
 from .distance import CosineSimilarity, PairwiseDistance
-from .dropout import Dropout, Dropout1d, Dropout2d
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+    LazyModuleMixin,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
 from .linear import Bilinear, Linear
 from .loss import (
     BCELoss,
@@ -137,7 +156,7 @@ from .resampling import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
-from .sparse import Embedding
+from .sparse import Embedding, EmbeddingBag
 from .transformer import (
     Transformer,
     TransformerDecoder,
@@ -180,4 +199,10 @@ __all__ = [
     "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool3d", "MaxUnpool3d",
     "FractionalMaxPool2d", "FractionalMaxPool3d",
     "AdaptiveLogSoftmaxWithLoss", "CTCLoss", "TripletMarginWithDistanceLoss",
+    "AlphaDropout", "FeatureAlphaDropout", "Dropout3d", "EmbeddingBag", "LazyLinear", "LazyConv1d",
+    "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d",
+    "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d", "LazyModuleMixin", "UninitializedParameter", "UninitializedBuffer",
+    "Conv3d", "ConvTranspose3d",
+    "LazyConv3d", "LazyConvTranspose3d",
 ]  # fmt: skip

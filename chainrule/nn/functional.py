@@ -51,10 +51,19 @@ from ..functions.adaptive_pooling import (
 )
 from ..functions.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..functions.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ..functions.conv3d import conv3d, conv_transpose3d
 from ..functions.ctc import ctc_loss
 from ..functions.distance import cosine_similarity, normalize, pairwise_distance, pdist
-from ..functions.dropout import dropout, dropout1d, dropout2d
+from ..functions.dropout import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from ..functions.embedding import embedding, one_hot
+from ..functions.embedding_bag import embedding_bag
 from ..functions.fold import fold, unfold
 from ..functions.grid_sample import affine_grid, grid_sample
 from ..functions.linear import bilinear, linear
@@ -149,4 +158,6 @@ __all__ = [
     "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
     "fractional_max_pool2d", "fractional_max_pool3d",
     "ctc_loss", "triplet_margin_with_distance_loss",
+    "alpha_dropout", "feature_alpha_dropout", "dropout3d", "embedding_bag",
+    "conv3d", "conv_transpose3d",
 ]  # fmt: skip
