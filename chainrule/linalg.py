@@ -2,13 +2,16 @@
 
     cr.linalg.solve(A, b)          cr.linalg.norm(x, ord=1)          cr.linalg.eigh(S)
 
-The decompositions live in ``functions/decomposition.py``, the products in
-``functions/linalg.py``; the norms are compositions of reductions (and of ``svdvals`` for the
-nuclear and spectral norms), so their gradients and second derivatives come from those.
+The decompositions live in ``functions/decomposition.py`` and ``functions/lu.py``, triangular
+solves in ``functions/triangular.py``, matrix_exp and lstsq in ``functions/matrix_functions.py``,
+the products in ``functions/linalg.py``; the norms and ``cond`` are compositions of reductions
+(and of ``svdvals`` for the nuclear and spectral norms), so their gradients and second
+derivatives come from those. eig and eigvals are absent: they need complex dtypes.
 """
 
 from __future__ import annotations
 
+from .functions.arithmetic import where
 from .functions.decomposition import (
     cholesky,
     det,
@@ -25,8 +28,21 @@ from .functions.decomposition import (
 )
 from .functions.linalg import diagonal as _diagonal
 from .functions.linalg import linalg_cross, matmul, multi_dot
+from .functions.linalg_ex import cholesky_ex, inv_ex, solve_ex
+from .functions.lu import lu, lu_factor, lu_factor_ex, lu_solve
+from .functions.matrix_functions import (
+    lstsq,
+    matrix_exp,
+    matrix_rank,
+    tensorinv,
+    tensorsolve,
+    vander,
+    vecdot,
+)
+from .functions.matrix_util import LinAlgError
 from .functions.reduction import amax, amin
 from .functions.reduction import norm as _norm
+from .functions.triangular import solve_triangular
 from .tensor import as_tensor
 
 _INF = float("inf")
@@ -116,7 +132,44 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
+def cond(A, p=None):
+    """The condition number of A (…, m, n) in the norm ``p``: for p None or 2, σ_max / σ_min
+    (and −2: σ_min / σ_max), any shape; for 'fro', 'nuc', inf, −inf, 1, −1,
+    ‖A‖_p ‖A⁻¹‖_p of square A, inf where A is singular."""
+    A = as_tensor(A)
+    if A.ndim < 2:
+        raise ValueError(f"cond: expected a matrix or a batch of them, got shape {A.shape}")
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        big, small = s[..., 0], s[..., -1]
+        return big / small if p != -2 else small / big
+    if p not in ("fro", "nuc", 1, -1, _INF, -_INF):
+        raise ValueError(f"cond: unsupported p {p!r}")
+    if A.shape[-1] != A.shape[-2]:
+        raise ValueError(f"cond: p={p!r} needs square matrices, got shape {A.shape}")
+    Ainv, info = inv_ex(A)
+    y = matrix_norm(A, p) * matrix_norm(Ainv, p)
+    return where(info.data > 0, _INF, y)
+
+
 __all__ = [
+    "LinAlgError",
+    "cond",
+    "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
+    "solve_triangular",
+    "matrix_exp",
+    "matrix_rank",
+    "vecdot",
+    "vander",
+    "tensorinv",
+    "tensorsolve",
+    "cholesky_ex",
+    "inv_ex",
+    "solve_ex",
     "det",
     "inv",
     "slogdet",

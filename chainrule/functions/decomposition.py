@@ -1,10 +1,11 @@
 """Matrix functions and decompositions: det, inverse, slogdet, solve, matrix_power, pinv, eigh,
-svd, all batched over leading dimensions, as ``torch.linalg``.
+svd, cholesky, qr, all batched over leading dimensions, as ``torch.linalg``.
 
 Each backward is written with ``@``, ``.mT``-style transposes, ``*``, ``/`` and ``reshape``
-only, through the helpers below, so fed Tensors (``create_graph``) it records a graph: the
-second derivative comes from differentiating the first. The outputs an op saves come back as
-Tensors linked to the op itself (``_saved_as_tensors``), so that path runs through it again.
+only, through the helpers of ``matrix_util.py``, so fed Tensors (``create_graph``) it records
+a graph: the second derivative comes from differentiating the first. The outputs an op saves
+come back as Tensors linked to the op itself (``_saved_as_tensors``), so that path runs through
+it again.
 
 Multi-output ops (eigh, svd) return their results packed in one array, split by indexing; the
 gradients of the parts that were not used come back as zeros.
@@ -17,7 +18,22 @@ from collections import namedtuple
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor, as_tensor
-from .linalg import EmbedDiagonal, _embed_nd, _mm, diagonal, matmul
+from .linalg import _mm, matmul
+from .matrix_util import (
+    LinAlgError,
+    _cholesky_info,
+    _col,
+    _diag_embed,
+    _diagonal,
+    _eye,
+    _lapack,
+    _matrix,
+    _mT,
+    _row,
+    _square,
+    _tril,
+    _xp,
+)
 from .shape import broadcast_shapes, cat, sum_to
 
 slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -26,65 +42,8 @@ svd_result = namedtuple("svd", ["U", "S", "Vh"])
 qr_result = namedtuple("qr", ["Q", "R"])
 
 
-# ------------------------------------------------------------------ helpers for both paths
-def _mT(x):
-    return x.mT if isinstance(x, Tensor) else x.swapaxes(-1, -2)
-
-
-def _xp(x):
-    return backend.get_array_module(x.data if isinstance(x, Tensor) else x)
-
-
-def _eye(n, x):
-    """The constant n×n identity, of x's dtype and device."""
-    return _xp(x).eye(n, dtype=x.dtype)
-
-
-def _diag_embed(v):
-    """v (..., n) on the diagonals of zero (..., n, n) matrices."""
-    shape = tuple(v.shape) + (v.shape[-1],)
-    if isinstance(v, Tensor):
-        return EmbedDiagonal(0, v.ndim - 1, v.ndim, shape)(v)
-    return _embed_nd(v, 0, v.ndim - 1, v.ndim, shape)
-
-
-def _row(v):  # (..., n) → (..., 1, n)
-    return v.reshape(tuple(v.shape[:-1]) + (1, v.shape[-1]))
-
-
-def _col(v):  # (..., n) → (..., n, 1)
-    return v.reshape(tuple(v.shape) + (1,))
-
-
 def _inv(A):
     return Inverse()(A) if isinstance(A, Tensor) else _xp(A).linalg.inv(A)
-
-
-def _matrix(op, A, square=False):
-    """A as a floating Tensor of (…, m, n) matrices (square ones if ``square``), or an error."""
-    A = as_tensor(A)
-    if A.ndim < 2 or (square and A.shape[-1] != A.shape[-2]):
-        what = "a square matrix" if square else "a matrix"
-        raise ValueError(f"{op}: expected {what} or a batch of them, got shape {A.shape}")
-    if A.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point tensor, got {A.dtype}")
-    return A
-
-
-def _square(op, A):
-    return _matrix(op, A, square=True)
-
-
-def _lapack(op, f, *args, **kw):
-    """f(*args, **kw), with LAPACK's complaint about a singular matrix as a ValueError. Each
-    array of a tuple result is made an array of the input's module (a NumPy scalar or a
-    NumPy result would otherwise leave the device)."""
-    xp = backend.get_array_module(args[0])
-    try:
-        y = f(*args, **kw)
-    except backend.np.linalg.LinAlgError as e:
-        raise ValueError(f"{op}: the input is singular or not decomposable ({e})") from e
-    return tuple(xp.asarray(a) for a in y) if isinstance(y, tuple) else xp.asarray(y)
 
 
 # ------------------------------------------------------------------ inverse, det, slogdet
@@ -376,19 +335,31 @@ class Svd(Function):
 
 
 def svd(A, full_matrices=True):
-    """The reduced SVD A = U diag(S) Vh: U (…, m, k), S (…, k) descending, Vh (…, k, n),
-    k = min(m, n). full_matrices=True (torch's default) is supported for square A only, where
-    it is the same decomposition. Singular vectors are unique up to sign; the gradient
-    assumes distinct, nonzero singular values."""
+    """A = U diag(S) Vh: S (…, k) descending, k = min(m, n); reduced U (…, m, k) and
+    Vh (…, k, n), or with ``full_matrices`` (torch's default) square U (…, m, m) and
+    Vh (…, n, n), whose extra columns (rows) complete an orthonormal basis. Singular vectors
+    are unique up to sign; the gradient assumes distinct, nonzero singular values and, as
+    torch's, ignores the extra columns, which are not unique."""
     A = _matrix("svd", A)
-    if full_matrices and A.shape[-1] != A.shape[-2]:
-        raise ValueError(
-            f"svd: full_matrices=True is supported for square matrices only, got shape "
-            f"{A.shape}; pass full_matrices=False"
-        )
-    m = A.shape[-2]
+    m, n = A.shape[-2:]
     y = Svd()(A)
-    return svd_result(y[..., :m, :], y[..., m, :], y[..., m + 1 :, :].mT)
+    U, S, Vh = y[..., :m, :], y[..., m, :], y[..., m + 1 :, :].mT
+    if full_matrices and m != n:
+        if m > n:
+            U = cat([U, _complement(U)], dim=-1)
+        else:
+            Vh = cat([Vh, _complement(Vh.mT).mT], dim=-2)
+    return svd_result(U, S, Vh)
+
+
+def _complement(Q):
+    """Constant columns (…, m, m − k) that complete Q's k orthonormal columns to a basis."""
+    xp, (m, k) = _xp(Q), Q.shape[-2:]
+    if Q.data.size == 0:
+        full = xp.broadcast_to(xp.eye(m, dtype=Q.dtype), tuple(Q.shape[:-2]) + (m, m))
+    else:
+        full = _lapack("svd", xp.linalg.qr, Q.data, mode="complete")[0]
+    return as_tensor(xp.ascontiguousarray(full[..., :, k:]))
 
 
 class SvdVals(Function):
@@ -414,17 +385,21 @@ def svdvals(A):
 
 
 # ------------------------------------------------------------------ cholesky, qr
-def _tril(x, k=0):
-    return x.tril(k) if isinstance(x, Tensor) else _xp(x).tril(x, k)
-
-
 class Cholesky(Function):
     """A = L Lᵀ, L lower triangular (A symmetric positive-definite; its lower triangle is
     read). With P = Φ(Lᵀ gL), Φ keeping the lower triangle mirrored up and the diagonal
     halved: ∂L/∂A = L⁻ᵀ P L⁻¹ (Murray, 2016)."""
 
     def forward(self, A):
-        L = _lapack("cholesky", backend.get_array_module(A).linalg.cholesky, A)
+        try:
+            L = backend.get_array_module(A).linalg.cholesky(A)
+        except backend.np.linalg.LinAlgError as e:
+            info = backend.to_host(_cholesky_info(A)).reshape(-1)
+            k = int(info[info > 0][0]) if (info > 0).any() else "?"
+            raise LinAlgError(
+                f"cholesky: the input is not positive-definite (the leading minor of order {k} "
+                f"is not positive-definite)"
+            ) from e
         self.save_for_backward(L)
         return L
 
@@ -466,19 +441,34 @@ class Qr(Function):
         return _mm(gQ + _mm(Q, copyltu), _mT(_inv(R)))
 
 
-def _diagonal(x):
-    return diagonal(x, 0, -2, -1) if isinstance(x, Tensor) else _xp(x).diagonal(x, 0, -2, -1)
+class QrComplete(Function):
+    """Q (…, m, m) and R (…, m, n) of a tall A (m > n), packed as (…, m, m + n). Not
+    differentiable, as in torch: Q's last m − n columns are not unique."""
+
+    def forward(self, A):
+        Q, R = _lapack("qr", backend.get_array_module(A).linalg.qr, A, mode="complete")
+        return backend.get_array_module(A).concatenate([Q, R], axis=-1)
+
+    def backward(self, gy):
+        raise ValueError(
+            "qr: the QR decomposition is not differentiable when mode='complete' and "
+            "nrows > ncols; use mode='reduced'"
+        )
 
 
 def qr(A, mode="reduced"):
-    """The reduced QR decomposition A = Q R: Q (…, m, k) with orthonormal columns, R (…, k, n)
-    upper triangular, k = min(m, n) (mode='reduced' only; 'r' returns an empty Q, as torch).
-    Signs follow LAPACK, as torch's do. The gradient needs the first k columns of A to be
-    independent."""
+    """A = Q R with R upper triangular and Q's columns orthonormal: mode='reduced' gives
+    Q (…, m, k), R (…, k, n), k = min(m, n); 'complete' gives Q (…, m, m), R (…, m, n) (the
+    same as 'reduced' unless m > n, and then not differentiable, as torch); 'r' gives R and an
+    empty Q, as torch. Signs follow LAPACK, as torch's do. The gradient needs the first k
+    columns of A to be independent."""
     A = _matrix("qr", A)
-    if mode not in ("reduced", "r"):
-        raise ValueError(f"qr: only mode='reduced' and 'r' are supported, got {mode!r}")
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     m, n = A.shape[-2:]
+    if mode == "complete" and m > n:
+        y = QrComplete()(A)
+        return qr_result(y[..., :, :m], y[..., :, m:])
     if m >= n:
         y = Qr()(A)
         Q, R = y[..., :m, :], y[..., m:, :]

@@ -24,6 +24,7 @@ from chainrule.functions.decomposition import (
     svd,
     svdvals,
 )
+from chainrule.functions.matrix_util import LinAlgError
 
 DTYPES = ["float64", "float32"]
 INF = float("inf")
@@ -276,13 +277,44 @@ def test_svd_full_matrices_for_square_and_errors():
     A = np.random.default_rng(8).standard_normal((3, 3))
     np.testing.assert_allclose(svd(cr.tensor(A)).S.data, torch.linalg.svdvals(torch.tensor(A)))
     with pytest.raises(
-        ValueError, match=r"svd: full_matrices=True is supported for square .* \(2, 3\)"
-    ):
-        svd(cr.zeros(2, 3))
-    with pytest.raises(
         ValueError, match=r"svdvals: expected a matrix or a batch of them, got shape \(3,\)"
     ):
         svdvals(cr.zeros(3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 5), (4, 1), (3, 0), (0, 2)])
+def test_svd_full_matrices_non_square(shape, dtype):
+    A = np.random.default_rng(9).standard_normal(shape).astype(dtype)
+    U, S, Vh = svd(cr.tensor(A), full_matrices=True)
+    ref = torch.linalg.svd(torch.tensor(A), full_matrices=True)
+    m, n = shape[-2:]
+    k = min(m, n)
+    assert U.shape == tuple(ref.U.shape) and Vh.shape == tuple(ref.Vh.shape)
+    assert str(U.dtype) == str(Vh.dtype) == dtype
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(S.numpy(), ref.S.numpy(), atol=tol, rtol=tol)
+    eye_m, eye_n = np.eye(m), np.eye(n)
+    np.testing.assert_allclose(
+        U.numpy().swapaxes(-1, -2) @ U.numpy(), np.broadcast_to(eye_m, U.shape), atol=tol
+    )
+    np.testing.assert_allclose(
+        Vh.numpy() @ Vh.numpy().swapaxes(-1, -2), np.broadcast_to(eye_n, Vh.shape), atol=tol
+    )
+    recon = (U.numpy()[..., :, :k] * S.numpy()[..., None, :]) @ Vh.numpy()[..., :k, :]
+    np.testing.assert_allclose(recon, A, atol=10 * tol)
+    Ur = svd(cr.tensor(A), full_matrices=False).U  # the first k columns are the reduced ones
+    np.testing.assert_array_equal(U.numpy()[..., :, :k], Ur.numpy())
+
+
+def test_svd_full_matrices_gradient_ignores_the_extra_columns():
+    def f(a):  # sign-invariant in the first k singular vectors; the extra ones weigh too
+        U, S, Vh = (torch.linalg if isinstance(a, torch.Tensor) else LA).svd(a, full_matrices=True)
+        k = S.shape[-1]
+        return (U[..., :, :k] * U[..., :, :k]).sum(-1) * 2 + U.sum() * 0 + (Vh * Vh).sum() + S.sum()
+
+    check_against_torch(f, (4, 2), gradgrad=False)
+    check_against_torch(f, (2, 3), gradgrad=False)
 
 
 def test_svd_gradcheck():
@@ -328,8 +360,13 @@ def test_cholesky_reads_the_lower_triangle_and_gradcheck():
         torch.linalg.cholesky(torch.tensor(np.tril(A) + np.tril(A, -1).T)),
     )
     check_gradcheck(lambda a: cholesky(spd(a)), (2, 3, 3))
-    with pytest.raises(ValueError, match=r"cholesky: the input is singular or not decomposable"):
+    with pytest.raises(LinAlgError, match=r"cholesky: .*not positive-definite.*order 1 is"):
         cholesky(-cr.eye(2))
+    S = np.stack([np.eye(3), [[4.0, 2, 1], [2, 1, 0], [1, 0, 3]]])  # as torch: order 2
+    with pytest.raises(ValueError, match=r"the leading minor of order 2 is not positive-definite"):
+        cholesky(cr.tensor(S))
+    with pytest.raises(LinAlgError, match=r"inverse: the input is singular"):
+        inverse(cr.zeros(2, 2))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -350,10 +387,31 @@ def test_qr_modes_gradcheck_and_errors():
     np.testing.assert_allclose(R.data, torch.linalg.qr(torch.tensor(A)).R.numpy(), atol=1e-12)
     check_gradcheck(lambda a: (lambda Q, R: Q @ (R * R))(*qr(a)), (4, 3))
     check_gradcheck(lambda a: (lambda Q, R: Q @ (R * R))(*qr(a)), (2, 3))
+    with pytest.raises(ValueError, match=r"qr: mode must be 'reduced', 'complete' or 'r', got 'x'"):
+        qr(cr.eye(2), mode="x")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 2), (3, 3), (2, 4), (3, 0)])
+def test_qr_complete(shape, dtype):
+    A = np.random.default_rng(11).standard_normal(shape).astype(dtype)
+    Q, R = qr(cr.tensor(A), mode="complete")
+    ref = torch.linalg.qr(torch.tensor(A), mode="complete")
+    assert str(Q.dtype) == dtype and Q.shape == tuple(ref.Q.shape) and R.shape == tuple(ref.R.shape)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(Q.numpy(), ref.Q.numpy(), atol=tol)
+    np.testing.assert_allclose(R.numpy(), ref.R.numpy(), atol=tol)
+    if shape[-2] <= shape[-1]:  # the reduced decomposition: differentiable
+        check_against_torch(lambda a: lib(a).qr(a, mode="complete")[0], A.astype("float64"))
+
+
+def test_qr_complete_tall_is_not_differentiable():
+    A = cr.tensor(np.random.default_rng(12).standard_normal((4, 2)), requires_grad=True)
+    Q, R = qr(A, mode="complete")
     with pytest.raises(
-        ValueError, match=r"qr: only mode='reduced' and 'r' are supported, got 'complete'"
+        ValueError, match="not differentiable when mode='complete' and nrows > ncols"
     ):
-        qr(cr.eye(2), mode="complete")
+        R.sum().backward()
 
 
 # ------------------------------------------------------------------ norms
