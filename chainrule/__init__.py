@@ -278,7 +278,10 @@ from .functions.linalg import (
     trace,
     vdot,
 )
+from .functions.linalg_legacy import cholesky, lu, lu_solve, qr, svd
 from .functions.linear import bilinear
+from .functions.lu import lu_unpack
+from .functions.matrix_functions import matrix_exp, renorm
 from .functions.pooling import avg_pool1d, max_pool1d
 from .functions.pooling3d import max_pool1d_with_indices, max_pool3d
 from .functions.reduction import (
@@ -397,6 +400,7 @@ from .functions.statistics import (
     std_mean,
     var_mean,
 )
+from .functions.triangular import cholesky_inverse, cholesky_solve, triangular_solve
 from .sampling import bernoulli, multinomial, normal, poisson
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor

@@ -618,6 +618,33 @@ class Tensor:
     def cholesky(self, upper=False):
         return _Dec.cholesky(self, upper=upper)
 
+    def svd(self, some=True, compute_uv=True):
+        return _LinL.svd(self, some, compute_uv)
+
+    def qr(self, some=True):
+        return _LinL.qr(self, some)
+
+    def matrix_exp(self):
+        return _MatF.matrix_exp(self)
+
+    def renorm(self, p, dim, maxnorm):
+        return _MatF.renorm(self, p, dim, maxnorm)
+
+    def cholesky_solve(self, input2, upper=False):
+        return _Tri.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        return _Tri.cholesky_inverse(self, upper)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        return _Tri.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        return _LinL.lu_solve(self, LU_data, LU_pivots)
+
+    def lu(self, pivot=True, get_infos=False):
+        return _LinL.lu(self, pivot, get_infos)
+
     # comparisons and tests as methods (bool tensors, no gradient)
     def eq(self, o):
         return _C.eq(self, o)
@@ -1763,6 +1790,8 @@ from .functions import einsum as _E  # noqa: E402
 from .functions import indexing as _I  # noqa: E402
 from .functions import joining as _J  # noqa: E402
 from .functions import linalg as _L  # noqa: E402
+from .functions import linalg_legacy as _LinL  # noqa: E402
+from .functions import matrix_functions as _MatF  # noqa: E402
 from .functions import reduction as _R  # noqa: E402
 from .functions import scatter as _Sc  # noqa: E402
 from .functions import scatter_reduce as _ScR  # noqa: E402
@@ -1770,6 +1799,7 @@ from .functions import selection as _Sel  # noqa: E402
 from .functions import shape as _S  # noqa: E402
 from .functions import special as _Sp  # noqa: E402
 from .functions import statistics as _Stat  # noqa: E402
+from .functions import triangular as _Tri  # noqa: E402
 
 
 def _to_args(args, kwargs):
@@ -1816,7 +1846,7 @@ _INPLACE = """
     logit sinc deg2rad rad2deg hypot copysign xlogy ldexp clamp_min clamp_max addcmul addcdiv divide
     true_divide multiply subtract negative absolute sgn heaviside gcd lcm greater greater_equal
     less less_equal not_equal bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
-    bitwise_right_shift addmm addmv addr baddbmm addbmm
+    bitwise_right_shift addmm addmv addr baddbmm addbmm renorm
 """.split()
 
 
