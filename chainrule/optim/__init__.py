@@ -6,6 +6,7 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
+from .lbfgs import LBFGS
 from .lr_finder import LRFinderResult, find_lr
 from .nadam import NAdam
 from .optimizer import Optimizer
@@ -27,6 +28,7 @@ __all__ = [
     "RAdam",
     "Rprop",
     "ASGD",
+    "LBFGS",
     "lr_scheduler",
     "find_lr",
     "LRFinderResult",
