@@ -20,6 +20,7 @@ from . import (
     models,
     nn,
     optim,
+    random,
     train,
     viz,
 )
@@ -61,7 +62,6 @@ from .backend import (
     int16,
     int32,
     int64,
-    manual_seed,
     set_default_dtype,
     set_num_threads,
     uint8,
@@ -90,6 +90,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .dtypes import can_cast, finfo, iinfo, promote_types, result_type
 from .explainer import Explanation, explain
 from .func import vmap
 from .functions.activation import (
@@ -221,6 +222,8 @@ from .functions.decomposition import det, inverse, logdet, matrix_power, pinvers
 from .functions.distance import cdist, cosine_similarity, dist, pairwise_distance, pdist
 from .functions.einsum import einsum, kron, tensordot
 from .functions.grid_sample import affine_grid_generator, grid_sampler
+from .functions.histogram import histogram, histogramdd
+from .functions.integration import cumulative_trapezoid, gradient, trapezoid, trapz
 from .functions.joining import (
     atleast_1d,
     atleast_2d,
@@ -282,6 +285,19 @@ from .functions.linalg_legacy import cholesky, lu, lu_solve, qr, svd
 from .functions.linear import bilinear
 from .functions.lu import lu_unpack
 from .functions.matrix_functions import matrix_exp, renorm
+from .functions.numeric import (
+    asarray,
+    frexp,
+    frombuffer,
+    i0,
+    igamma,
+    igammac,
+    mvlgamma,
+    nextafter,
+    range,
+    scalar_tensor,
+    unravel_index,
+)
 from .functions.pooling import avg_pool1d, max_pool1d
 from .functions.pooling3d import max_pool1d_with_indices, max_pool3d
 from .functions.reduction import (
@@ -401,6 +417,14 @@ from .functions.statistics import (
     var_mean,
 )
 from .functions.triangular import cholesky_inverse, cholesky_solve, triangular_solve
+from .functions.windows import (
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+)
+from .random import fork_rng, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .sampling import bernoulli, multinomial, normal, poisson
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor

@@ -618,6 +618,27 @@ class Tensor:
     def cholesky(self, upper=False):
         return _Dec.cholesky(self, upper=upper)
 
+    def i0(self) -> Tensor:
+        return _Num.i0(self)
+
+    def igamma(self, other) -> Tensor:
+        return _Num.igamma(self, other)
+
+    def igammac(self, other) -> Tensor:
+        return _Num.igammac(self, other)
+
+    def mvlgamma(self, p) -> Tensor:
+        return _Num.mvlgamma(self, p)
+
+    def frexp(self):
+        return _Num.frexp(self)
+
+    def nextafter(self, other) -> Tensor:
+        return _Num.nextafter(self, other)
+
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+        return _Hist.histogram(self, bins, range=range, weight=weight, density=density)
+
     def svd(self, some=True, compute_uv=True):
         return _LinL.svd(self, some, compute_uv)
 
@@ -1787,11 +1808,13 @@ from .functions import cumulative as _Cu  # noqa: E402
 from .functions import decomposition as _Dec  # noqa: E402
 from .functions import distance as _Dist  # noqa: E402
 from .functions import einsum as _E  # noqa: E402
+from .functions import histogram as _Hist  # noqa: E402
 from .functions import indexing as _I  # noqa: E402
 from .functions import joining as _J  # noqa: E402
 from .functions import linalg as _L  # noqa: E402
 from .functions import linalg_legacy as _LinL  # noqa: E402
 from .functions import matrix_functions as _MatF  # noqa: E402
+from .functions import numeric as _Num  # noqa: E402
 from .functions import reduction as _R  # noqa: E402
 from .functions import scatter as _Sc  # noqa: E402
 from .functions import scatter_reduce as _ScR  # noqa: E402
@@ -1846,7 +1869,7 @@ _INPLACE = """
     logit sinc deg2rad rad2deg hypot copysign xlogy ldexp clamp_min clamp_max addcmul addcdiv divide
     true_divide multiply subtract negative absolute sgn heaviside gcd lcm greater greater_equal
     less less_equal not_equal bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift
-    bitwise_right_shift addmm addmv addr baddbmm addbmm renorm
+    bitwise_right_shift addmm addmv addr baddbmm addbmm renorm i0 igamma igammac mvlgamma nextafter
 """.split()
 
 
