@@ -90,6 +90,71 @@ LINALG = """
 """.split()
 
 
+# added in the session of 2026-11-29 (seventh)
+TOP_7 = """
+    abs_ acos_ acosh_ addmv_ affine_grid_generator arccos_ arccosh_ arcsin_ arcsinh_ arctan_
+    arctanh_ asarray asin_ asinh_ atan_ atanh_ bartlett_window blackman_window can_cast ceil_
+    cholesky cholesky_inverse cholesky_solve clamp_ clamp_max_ clamp_min_ clip_ conv3d
+    conv_transpose3d cos_ cosh_ cumulative_trapezoid deg2rad_ detach_ erf_ erfc_ exp2_ exp_
+    expm1_ fill_ finfo fix_ floor_ frac_ frexp frombuffer func gcd_ get_rng_state gradient
+    grid_sampler hamming_window hann_window histogram histogramdd i0 igamma igammac iinfo
+    index_put_ initial_seed kaiser_window lcm_ ldexp_ log10_ log1p_ log2_ log_ logit_ lu
+    lu_solve lu_unpack matrix_exp max_pool1d_with_indices max_pool3d mvlgamma nan_to_num_ neg_
+    negative_ nextafter promote_types qr rad2deg_ random range reciprocal_ renorm resize_as_
+    result_type round_ rsqrt_ scalar_tensor seed set_rng_state sigmoid_ sin_ sinc_ sinh_ sqrt_
+    square_ svd tan_ tanh_ trapezoid trapz triangular_solve trunc_ unravel_index vmap xlogy_
+    zero_
+""".split()
+
+FUNCTIONAL_7 = """
+    adaptive_avg_pool3d adaptive_max_pool1d_with_indices adaptive_max_pool2d_with_indices
+    adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout avg_pool3d
+    conv3d conv_transpose3d ctc_loss dropout3d embedding_bag feature_alpha_dropout
+    fractional_max_pool2d fractional_max_pool3d grid_sample lp_pool3d max_pool1d_with_indices
+    max_pool2d_with_indices max_pool3d max_pool3d_with_indices max_unpool3d
+    triplet_margin_with_distance_loss
+""".split()
+
+NN_7 = """
+    AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss AdaptiveMaxPool3d AlphaDropout AvgPool3d
+    CTCLoss CircularPad3d ConstantPad3d Conv3d ConvTranspose3d Dropout3d EmbeddingBag
+    FeatureAlphaDropout FractionalMaxPool2d FractionalMaxPool3d LPPool3d LazyBatchNorm1d
+    LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d
+    LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d
+    LazyInstanceNorm3d LazyLinear MaxPool3d MaxUnpool3d ReflectionPad3d ReplicationPad3d
+    TripletMarginWithDistanceLoss UninitializedBuffer UninitializedParameter ZeroPad3d
+""".split()
+
+TENSOR_7 = """
+    cholesky_inverse cholesky_solve data_ptr erf_ fix fix_ frexp histogram i0 i0_ igamma igamma_
+    igammac igammac_ lu lu_solve matrix_exp mvlgamma mvlgamma_ nextafter nextafter_ qr
+    register_post_accumulate_grad_hook renorm renorm_ resize_ resize_as_ squeeze_ storage_offset
+    svd swapaxes_ swapdims_ t_ transpose_ triangular_solve unsqueeze_
+""".split()
+
+LINALG_7 = """
+    LinAlgError cholesky_ex cond inv_ex lstsq lu lu_factor lu_factor_ex lu_solve matrix_exp
+    matrix_rank solve_ex solve_triangular tensorinv tensorsolve vander vecdot
+""".split()
+
+OPTIM_7 = """
+    Adadelta Adamax NAdam RAdam Rprop ASGD LBFGS
+""".split()
+
+LR_SCHEDULER_7 = """
+    ConstantLR MultiplicativeLR PolynomialLR CosineAnnealingWarmRestarts CyclicLR SequentialLR
+    ChainedScheduler
+""".split()
+
+FUNC_7 = """
+    grad grad_and_value vjp jvp jacrev jacfwd hessian functional_call vmap
+""".split()
+
+AUTOGRAD_FUNCTIONAL_7 = """
+    jacobian hessian vjp jvp hvp vhp
+""".split()
+
+
 @pytest.mark.parametrize(
     "ours,theirs,names",
     [
@@ -98,8 +163,32 @@ LINALG = """
         (cr.nn, torch.nn, NN),
         (cr.Tensor, torch.Tensor, TENSOR),
         (cr.linalg, torch.linalg, LINALG),
+        (cr, torch, TOP_7),
+        (F, torch.nn.functional, FUNCTIONAL_7),
+        (cr.nn, torch.nn, NN_7),
+        (cr.Tensor, torch.Tensor, TENSOR_7),
+        (cr.linalg, torch.linalg, LINALG_7),
+        (cr.optim, torch.optim, OPTIM_7),
+        (cr.optim.lr_scheduler, torch.optim.lr_scheduler, LR_SCHEDULER_7),
+        (cr.func, torch.func, FUNC_7),
+        (cr.autograd.functional, torch.autograd.functional, AUTOGRAD_FUNCTIONAL_7),
     ],
-    ids=["cr", "F", "nn", "Tensor", "linalg"],
+    ids=[
+        "cr",
+        "F",
+        "nn",
+        "Tensor",
+        "linalg",
+        "cr-7",
+        "F-7",
+        "nn-7",
+        "Tensor-7",
+        "linalg-7",
+        "optim-7",
+        "lr_scheduler-7",
+        "func-7",
+        "autograd.functional-7",
+    ],  # fmt: skip
 )
 def test_pytorch_names_are_there(ours, theirs, names):
     assert not [n for n in names if not hasattr(theirs, n)], "not PyTorch names"
