@@ -1,6 +1,7 @@
 """More learning-rate schedulers, with torch's formulas (recursive forms included): constant,
 multiplicative and polynomial decay, cosine annealing with warm restarts, cyclical learning
-rates, and the two that combine schedulers (in sequence, or chained on one optimizer).
+rates and the 1cycle policy, and the two that combine schedulers (in sequence, or chained on
+one optimizer).
 All are reached as ``cr.optim.lr_scheduler.<Name>``."""
 
 from __future__ import annotations
@@ -257,6 +258,128 @@ class CyclicLR(LRScheduler):
         self.__dict__.update(state)
         if fn is not None and self._scale_fn_custom is not None:
             self._scale_fn_custom.__dict__.update(fn)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin), stepped once per batch.
+
+    The lr climbs from max_lr/div_factor to ``max_lr`` over the first ``pct_start`` of
+    ``total_steps`` (or ``epochs · steps_per_epoch``), then anneals (cos or linear) down to
+    initial_lr/final_div_factor. ``three_phase`` returns to the initial lr symmetrically
+    before the final anneal. With ``cycle_momentum`` the momentum (Adam's β₁) moves
+    inversely, between ``max_momentum`` and ``base_momentum``.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.85,
+        max_momentum: float | list[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"OneCycleLR: {type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if total_steps is not None:
+            if not isinstance(total_steps, int) or total_steps <= 0:
+                raise ValueError(
+                    f"OneCycleLR: total_steps must be a positive integer, got {total_steps!r}"
+                )
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            for name, v in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+                if not isinstance(v, int) or v <= 0:
+                    raise ValueError(f"OneCycleLR: {name} must be a positive integer, got {v!r}")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("OneCycleLR: give total_steps, or both epochs and steps_per_epoch")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycleLR: pct_start must be a float in [0, 1], got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
+            )
+        self.anneal_strategy = anneal_strategy
+        up_end = float(pct_start * self.total_steps) - 1
+        if three_phase:
+            self._phases = [
+                (up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (
+                    float(2 * pct_start * self.total_steps) - 2,
+                    "max_lr",
+                    "initial_lr",
+                    "base_momentum",
+                    "max_momentum",
+                ),
+                (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
+        else:
+            self._phases = [
+                (up_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
+        max_lrs = _per_group("max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, max_lrs):
+                group["initial_lr"] = lr / div_factor
+                group["max_lr"] = lr
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(
+                    f"OneCycleLR: cycle_momentum needs an optimizer with momentum "
+                    f"or betas, and {type(optimizer).__name__} has neither"
+                )
+            self.use_beta1 = "betas" in optimizer.defaults
+            max_ms = _per_group("max_momentum", optimizer, max_momentum)
+            base_ms = _per_group("base_momentum", optimizer, base_momentum)
+            if last_epoch == -1:
+                for group, m_max, m_base in zip(optimizer.param_groups, max_ms, base_ms):
+                    self._set_momentum(group, m_max)
+                    group["max_momentum"] = m_max
+                    group["base_momentum"] = m_base
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict[str, Any], m: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (m, *group["betas"][1:])
+        else:
+            group["momentum"] = m
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(
+                f"OneCycleLR: tried to step {t} times, but total_steps is {self.total_steps}"
+            )
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr0, lr1, m0, m1) in enumerate(self._phases):
+                if t <= end or i == len(self._phases) - 1:
+                    pct = (t - start) / (end - start)
+                    lrs.append(self._anneal(group[lr0], group[lr1], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[m0], group[m1], pct))
+                    break
+                start = end
+        return lrs
 
 
 def _check_members(owner: str, optimizer: Optimizer, schedulers: Sequence[LRScheduler]) -> None:
