@@ -280,7 +280,10 @@ def nll_loss(
     safe, wt, _ = _target_weights(t, w, ignore_index, x.dtype)
     loss = -(x[_class_key(safe)] * wt)
     if reduction == "mean":
-        return loss.sum() / wt.sum()
+        total = wt.sum()
+        if not total:  # every target ignored: NaN (0/0), as torch, with a zero gradient
+            return loss.sum() * 0.0 + float("nan")
+        return loss.sum() / total
     if reduction == "sum":
         return loss.sum()
     return loss.reshape(()) if unbatched else loss
@@ -391,9 +394,10 @@ class CrossEntropy(Function):
             g = gy.reshape(B.shape[:1] + (1,) + B.shape[2:])
         elif self.reduction == "sum":
             g = gy
-        else:
-            with backend.np.errstate(invalid="ignore", divide="ignore"):
-                g = gy * (1 / self.total_w)
+        elif self.total_w:
+            g = gy * (1 / self.total_w)
+        else:  # every target ignored: the loss is NaN (0/0) and, as torch's, its gradient 0
+            g = gy * 0
         return (p * a - B) * g
 
 

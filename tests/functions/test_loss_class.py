@@ -322,3 +322,30 @@ def test_bce_with_logits_float32_and_gradcheck():
     fn = lambda a, b: L.binary_cross_entropy_with_logits(a, b, pos_weight=pw)  # noqa: E731
     assert cr.autograd.gradcheck(fn, [x, y])
     assert cr.autograd.gradgradcheck(fn, [x, y])
+
+
+@pytest.mark.parametrize(
+    "fn,kw",
+    [
+        ("cross_entropy", {}),
+        ("cross_entropy", dict(label_smoothing=0.1)),
+        ("cross_entropy", dict(weight=[1.0, 2.0, 3.0])),
+        ("nll_loss", {}),
+    ],
+)
+def test_mean_over_only_ignored_targets_is_nan_with_a_zero_gradient_as_torch(fn, kw):
+    """A batch whose targets are all ``ignore_index`` (all padding): torch's loss is 0/0 = NaN,
+    but its gradient is 0, so one such batch doesn't poison the weights."""
+    a = np.log(np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]))
+    results = []
+    for lib, f in ((cr, cr.nn.functional), (torch, F)):
+        x = lib.tensor(a, requires_grad=True)
+        opts = {k: lib.tensor(v, dtype=lib.float64) for k, v in kw.items() if k == "weight"}
+        opts.update({k: v for k, v in kw.items() if k != "weight"})
+        loss = getattr(f, fn)(x, lib.tensor([0, 0]), ignore_index=0, **opts)
+        loss.backward()
+        results.append((float(loss.detach()), x.grad.numpy()))
+    (ours, g), (theirs, gt) = results
+    assert np.isnan(ours) and np.isnan(theirs)
+    np.testing.assert_array_equal(g, gt)
+    np.testing.assert_array_equal(g, np.zeros_like(a))
