@@ -8,8 +8,11 @@ import math
 from .. import backend
 from ..functions import conv as _C
 from ..functions.conv import _tuple
+from ..functions.shape import pad
 from .module import Module
 from .parameter import Parameter
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
@@ -40,10 +43,12 @@ class _ConvNd(Module):
                 f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                 f"divisible by groups ({groups})"
             )
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"{op}: only padding_mode='zeros' is supported, got {padding_mode!r}"
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(
+                f"{op}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
             )
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f"{op}: only padding_mode='zeros' is supported, got {padding_mode!r}")
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"{op}: padding must be 'same', 'valid' or ints, got {padding!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -55,6 +60,15 @@ class _ConvNd(Module):
         self.dilation = _tuple(dilation, nd, "dilation", op)
         self.output_padding = _tuple(output_padding, nd, "output_padding", op)
         self.padding_mode = padding_mode
+        if padding_mode != "zeros":  # F.pad's (left, right) pairs, from the last dim back
+            if self.padding == "valid":
+                widths = [(0, 0)] * nd
+            elif self.padding == "same":
+                spans = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+                widths = [(s // 2, s - s // 2) for s in spans]
+            else:
+                widths = [(p, p) for p in self.padding]
+            self._reversed_padding_repeated_twice = tuple(v for w in reversed(widths) for v in w)
         if self._transposed:
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
@@ -83,11 +97,7 @@ class _ConvNd(Module):
             f"stride={self.stride}"
         )
         if self.padding != (0,) * self._nd:
-            s += (
-                f", padding={self.padding!r}"
-                if isinstance(self.padding, str)
-                else f", padding={self.padding}"
-            )
+            s += f", padding={self.padding}"  # a string unquoted, as torch prints it
         if self.dilation != (1,) * self._nd:
             s += f", dilation={self.dilation}"
         if self._transposed and self.output_padding != (0,) * self._nd:
@@ -96,26 +106,31 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
+
+    def _padded(self, input):  # noqa: A002
+        """(the input, the padding to convolve it with): for padding_mode 'reflect',
+        'replicate' or 'circular' the input padded first with ``pad`` (whose gradient sums the
+        copies back) and then no padding, as torch does."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        return pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
 
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C_in, L) → (N, C_out, L_out); weight (C_out, C_in/groups, k).
     Takes torch's arguments: in_channels, out_channels, kernel_size, stride=1, padding=0,
-    dilation=1, groups=1, bias=True, padding_mode='zeros'."""
+    dilation=1, groups=1, bias=True, padding_mode='zeros' ('reflect', 'replicate' or
+    'circular' pad the input with ``pad`` first, as torch)."""
 
     _nd = 1
 
     def forward(self, input):  # noqa: A002
+        x, padding = self._padded(input)
         return _C._conv1d(
-            "Conv1d",
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.groups,
+            "Conv1d", x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
 
@@ -123,22 +138,17 @@ class Conv2d(_ConvNd):
     """2-D convolution over (N, C_in, H, W) → (N, C_out, H_out, W_out);
     weight (C_out, C_in/groups, kH, kW), bias (C_out,). Takes torch's arguments:
     in_channels, out_channels, kernel_size, stride=1, padding=0 (ints or 'same'/'valid'),
-    dilation=1, groups=1, bias=True, padding_mode='zeros'.
+    dilation=1, groups=1, bias=True, padding_mode='zeros' (or 'reflect', 'replicate',
+    'circular': the input is padded with ``pad`` first, as torch does).
 
         >>> Conv2d(1, 16, 3, padding=1)(cr.randn(8, 1, 28, 28)).shape
         (8, 16, 28, 28)
     """
 
     def forward(self, input):  # noqa: A002
+        x, padding = self._padded(input)
         return _C._conv2d(
-            "Conv2d",
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.groups,
+            "Conv2d", x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
 

@@ -4,10 +4,7 @@ default initialisation (weight and bias uniform in ±1/√fan_in) and padding mo
 from __future__ import annotations
 
 from ..functions import conv3d as _C3
-from ..functions.shape import pad
 from .conv import ConvTranspose2d, _ConvNd
-
-_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class Conv3d(_ConvNd):
@@ -25,75 +22,11 @@ class Conv3d(_ConvNd):
 
     _nd = 3
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ):
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(
-                f"Conv3d: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
-            )
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            "zeros",  # the base class pads with zeros only; the mode is applied in forward
-            device,
-            dtype,
-        )
-        self.padding_mode = padding_mode
-        if self.padding == "valid":
-            widths = [(0, 0)] * 3
-        elif self.padding == "same":
-            spans = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            widths = [(s // 2, s - s // 2) for s in spans]
-        else:
-            widths = [(p, p) for p in self.padding]
-        # F.pad's order: (left, right) pairs from the last dim back
-        self._reversed_padding_repeated_twice = tuple(v for w in reversed(widths) for v in w)
-
     def forward(self, input):  # noqa: A002
-        x, padding = input, self.padding
-        if self.padding_mode != "zeros":
-            x = pad(x, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            padding = 0
+        x, padding = self._padded(input)
         return _C3._conv3d(
             "Conv3d", x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
-
-    def extra_repr(self) -> str:
-        s = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if isinstance(self.padding, str):
-            s += f", padding={self.padding}"  # torch prints the string unquoted
-        elif self.padding != (0, 0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
 
 
 class ConvTranspose3d(ConvTranspose2d):

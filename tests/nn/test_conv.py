@@ -113,8 +113,10 @@ def test_errors_name_the_layer():
         ConvTranspose2d(4, 2, 3)(cr.zeros(1, 2, 5, 5))
     with pytest.raises(ValueError, match=r"divisible by groups \(2\)"):
         Conv2d(3, 4, 3, groups=2)
-    with pytest.raises(NotImplementedError, match="padding_mode='zeros'"):
-        Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match=r"Conv2d: padding_mode must be one of .*got 'mirror'"):
+        Conv2d(3, 4, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="ConvTranspose2d: only padding_mode='zeros'"):
+        ConvTranspose2d(3, 4, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="padding='same' needs stride 1"):
         Conv2d(3, 4, 3, stride=2, padding="same")
 
@@ -161,3 +163,28 @@ def test_reset_parameters_on_device_draws_what_the_cpu_draws(device):
         ours = getattr(conv, name)
         assert backend.on_device(ours.data, device), name
         np.testing.assert_array_equal(host(ours), getattr(ref, name).data)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "cls, args, kw, shape",
+    [
+        ("Conv2d", (3, 4, 3), dict(padding=1), (2, 3, 6, 5)),
+        ("Conv2d", (2, 4, (3, 2)), dict(padding=(2, 1), stride=2), (1, 2, 5, 6)),
+        ("Conv2d", (2, 2, 3), dict(padding="same", dilation=2), (2, 5, 5)),  # unbatched
+        ("Conv1d", (3, 2, 4), dict(padding="same"), (2, 3, 9)),  # even kernel: uneven padding
+        ("Conv1d", (2, 2, 3), dict(padding=2, groups=2), (1, 2, 6)),
+    ],
+)
+def test_padding_modes_match_torch(cls, args, kw, shape, mode, dtype):
+    kw = dict(kw, padding_mode=mode)
+    ours, theirs = getattr(cr.nn, cls)(*args, **kw), getattr(torch.nn, cls)(*args, **kw)
+    check_twin(ours, theirs, shape, dtype=dtype)
+    assert repr(ours) == repr(theirs)
+
+
+def test_repr_of_string_padding_like_torch():
+    for kw in (dict(padding="same"), dict(padding="valid", padding_mode="circular")):
+        assert repr(Conv2d(1, 2, 3, **kw)) == repr(torch.nn.Conv2d(1, 2, 3, **kw))
+        assert repr(Conv1d(1, 2, 3, **kw)) == repr(torch.nn.Conv1d(1, 2, 3, **kw))
