@@ -106,6 +106,32 @@ def composed_layer(mode, x, W_ih, W_hh, b_ih, b_hh, h0, c0, mask=None, reverse=F
     return stack(outs + [h, c], 0)
 
 
+def projected_lstm_layer(x, W_ih, W_hh, b_ih, b_hh, W_hr, h0, c0, mask=None, reverse=False):
+    """One LSTM layer, one direction, with projections (torch's ``proj_size``): each step's
+    h = (o ⊙ tanh c) W_hrᵀ, of size P = W_hr.shape[0], is what the next step and the output
+    see, while c keeps size H. From differentiable ops, step by step. Returns (the outputs
+    (T, B, P), h_T (B, P), c_T (B, H)).
+
+    ``mask``: a 0/1 array (T, B, 1) or None; ``h0`` (B, P), ``c0`` (B, H): Tensors or None."""
+    T, B = x.shape[0], x.shape[1]
+    P, H = W_hr.shape
+    xp = backend.get_array_module(x.data)
+    h = Tensor(xp.zeros((B, P), dtype=x.dtype)) if h0 is None else h0
+    c = Tensor(xp.zeros((B, H), dtype=x.dtype)) if c0 is None else c0
+    outs = [None] * T
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        hn, cn = lstm_cell(x[t], h, c, W_ih, W_hh, b_ih, b_hh)
+        hn = linear(hn, W_hr)
+        if mask is not None and not mask[t].all():  # padded rows keep their state
+            m = mask[t]
+            hn, cn = h + (hn - h) * m, c + (cn - c) * m
+            outs[t] = hn * m
+        else:
+            outs[t] = hn
+        h, c = hn, cn
+    return stack(outs, 0), h, c
+
+
 # ------------------------------------------------------------------ fused layers
 class _Recurrence(Function):
     """One layer, one direction; inputs (x, W_ih, W_hh, b_ih, b_hh, h0, c0), any of the last
@@ -528,6 +554,7 @@ __all__ = [
     "lstm_cell",
     "gru_cell",
     "composed_layer",
+    "projected_lstm_layer",
     "fused_layer",
     "RNNLayer",
     "LSTMLayer",

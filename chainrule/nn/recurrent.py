@@ -182,26 +182,42 @@ class RNNBase(Module):
             raise ValueError(f"{name}: hidden_size must be a positive int, got {hidden_size!r}")
         if not isinstance(num_layers, int) or num_layers <= 0:
             raise ValueError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size is not supported (got {proj_size})")
+        if not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(
+                f"{name}: proj_size must be a non-negative int (0: no projections), got "
+                f"{proj_size!r}"
+            )
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size is only supported for LSTM, got {proj_size}")
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"{name}: proj_size ({proj_size}) must be smaller than hidden_size ({hidden_size})"
+            )
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
-        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
+        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
         G = R.GATES[mode] * hidden_size
         D = 2 if bidirectional else 1
+        out = proj_size or hidden_size  # the size of h, and of each direction's output
         self._names = []  # per (layer, direction): the 2 or 4 parameter names
+        self._proj_names = []  # per (layer, direction): weight_hr's name, with projections
         for layer in range(num_layers):
-            n_in = input_size if layer == 0 else hidden_size * D
+            n_in = input_size if layer == 0 else out * D
             for d in range(D):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 names = [f"weight_ih{sfx}", f"weight_hh{sfx}"]
                 setattr(self, names[0], Parameter(_empty((G, n_in), dtype)))
-                setattr(self, names[1], Parameter(_empty((G, hidden_size), dtype)))
+                setattr(self, names[1], Parameter(_empty((G, out), dtype)))
                 if bias:
                     names += [f"bias_ih{sfx}", f"bias_hh{sfx}"]
                     setattr(self, names[2], Parameter(_empty((G,), dtype)))
                     setattr(self, names[3], Parameter(_empty((G,), dtype)))
                 self._names.append(names)
+                if proj_size:
+                    self._proj_names.append(f"weight_hr{sfx}")
+                    setattr(
+                        self, f"weight_hr{sfx}", Parameter(_empty((proj_size, hidden_size), dtype))
+                    )
         self.reset_parameters()
         self._place(device)
 
@@ -241,7 +257,7 @@ class RNNBase(Module):
 
     def _check_hidden(self, h, name, D_L, B, batched):
         h = as_tensor(h)
-        H = self.hidden_size
+        H = (self.proj_size or self.hidden_size) if name == "h0" else self.hidden_size
         expected = (D_L, B, H) if batched else (D_L, H)
         _check_shape(name, self._op, h, expected)
         return h if batched else h.unsqueeze(1)
@@ -287,6 +303,20 @@ class RNNBase(Module):
             outs = []
             for d in range(D):
                 k = layer * D + d
+                if self.proj_size:
+                    y, h, c = R.projected_lstm_layer(
+                        x,
+                        *self._weights(k),
+                        getattr(self, self._proj_names[k]),
+                        None if h0 is None else h0[k],
+                        None if c0 is None else c0[k],
+                        mask=mask,
+                        reverse=bool(d),
+                    )
+                    outs.append(y)
+                    hs.append(h)
+                    cs.append(c)
+                    continue
                 y = R.fused_layer(
                     self.mode,
                     x,
@@ -316,6 +346,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:  # torch prints it here, second
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.mode == "RNN_RELU":
@@ -350,7 +382,9 @@ class RNN(RNNBase):
 class LSTM(RNNBase):
     """Long short-term memory, gates (i, f, g, o); returns output, (h_n, c_n).
     Arguments as torch: (input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-    dropout=0.0, bidirectional=False)."""
+    dropout=0.0, bidirectional=False, proj_size=0). With ``proj_size`` P > 0 each step's
+    h = (o ⊙ tanh c) W_hrᵀ has size P (``weight_hr_l{k}``, (P, H)): the outputs and h_n are
+    P wide, c_n stays H (a composed path, step by step, rather than the fused layer)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__("LSTM", *args, **kwargs)

@@ -64,8 +64,10 @@ def compare(
     H=5,
     unbatched=False,
     seed=0,
+    proj_size=0,
 ):
     rng = np.random.default_rng(seed)
+    extra = dict(proj_size=proj_size) if proj_size else {}
     ours, theirs = twins(
         mode,
         dtype,
@@ -75,6 +77,7 @@ def compare(
         bias=bias,
         batch_first=batch_first,
         bidirectional=bidirectional,
+        **extra,
     )
     dev = helpers.DEVICE  # ours runs there; torch on the CPU
     ours.to(dev)
@@ -82,8 +85,12 @@ def compare(
     shape = (T, n_in) if unbatched else ((B, T, n_in) if batch_first else (T, B, n_in))
     x = rng.standard_normal(shape).astype(dtype)
     xc, xt = cr.tensor(x, requires_grad=True, device=dev), torch.tensor(x, requires_grad=True)
-    hshape = (D * num_layers, H) if unbatched else (D * num_layers, B, H)
-    states = [rng.standard_normal(hshape).astype(dtype) for _ in range(2 if mode == "LSTM" else 1)]
+    sizes = [proj_size or H] + ([H] if mode == "LSTM" else [])  # h0 (projected), c0
+    states = [
+        rng.standard_normal((D * num_layers, n) if unbatched else (D * num_layers, B, n))
+        for n in sizes
+    ]
+    states = [a.astype(dtype) for a in states]
     sc = [cr.tensor(s, requires_grad=True, device=dev) for s in states]
     st = [torch.tensor(s, requires_grad=True) for s in states]
     hc = ht = None
@@ -136,6 +143,47 @@ def test_layer_matches_torch_float64(mode, num_layers, bidirectional, batch_firs
         with_h0=with_h0,
         lengths=lengths,
     )
+
+
+@pytest.mark.parametrize(
+    "num_layers, bidirectional, batch_first, with_h0, varlen, proj_size",
+    [
+        (1, False, False, False, False, 2),
+        (2, True, False, True, False, 3),
+        (2, False, True, True, True, 1),
+        (1, True, True, False, True, 4),
+    ],
+)
+def test_lstm_with_projections_matches_torch(
+    num_layers, bidirectional, batch_first, with_h0, varlen, proj_size
+):
+    compare(
+        "LSTM",
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+        with_h0=with_h0,
+        lengths=[5, 2, 4] if varlen else None,
+        proj_size=proj_size,
+    )
+    compare("LSTM", proj_size=proj_size, unbatched=True, with_h0=with_h0, dtype="float32")
+
+
+def test_proj_size_checks_and_repr_match_torch():
+    lstm = LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    theirs = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    assert repr(lstm) == repr(theirs)
+    shapes = {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
+    assert {k: tuple(v.shape) for k, v in lstm.state_dict().items()} == shapes
+    assert list(lstm.state_dict()) == list(shapes)
+    with pytest.raises(ValueError, match=r"proj_size \(4\) must be smaller than hidden_size"):
+        LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="proj_size is only supported for LSTM"):
+        GRU(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size must be a non-negative int"):
+        LSTM(3, 4, proj_size=-1)
+    with pytest.raises(ValueError, match=r"h0.*\(1, 5, 2\)"):  # h0 is projected, c0 not
+        LSTM(3, 4, proj_size=2)(cr.zeros(6, 5, 3), (cr.zeros(1, 5, 4), cr.zeros(1, 5, 4)))
 
 
 @pytest.mark.parametrize("mode", MODES)
