@@ -150,6 +150,15 @@ FUNC_7 = """
     grad grad_and_value vjp jvp jacrev jacfwd hessian functional_call vmap
 """.split()
 
+NN_UTILS_7 = """
+    parameters_to_vector vector_to_parameters clip_grad_norm_ clip_grad_value_
+""".split()
+
+RNN_UTILS_7 = """
+    PackedSequence pack_padded_sequence pad_packed_sequence pad_sequence unpad_sequence
+    pack_sequence unpack_sequence
+""".split()
+
 AUTOGRAD_FUNCTIONAL_7 = """
     jacobian hessian vjp jvp hvp vhp
 """.split()
@@ -172,6 +181,8 @@ AUTOGRAD_FUNCTIONAL_7 = """
         (cr.optim.lr_scheduler, torch.optim.lr_scheduler, LR_SCHEDULER_7),
         (cr.func, torch.func, FUNC_7),
         (cr.autograd.functional, torch.autograd.functional, AUTOGRAD_FUNCTIONAL_7),
+        (cr.nn.utils, torch.nn.utils, NN_UTILS_7),
+        (cr.nn.utils.rnn, torch.nn.utils.rnn, RNN_UTILS_7),
     ],
     ids=[
         "cr",
@@ -188,6 +199,8 @@ AUTOGRAD_FUNCTIONAL_7 = """
         "lr_scheduler-7",
         "func-7",
         "autograd.functional-7",
+        "nn.utils-7",
+        "nn.utils.rnn-7",
     ],  # fmt: skip
 )
 def test_pytorch_names_are_there(ours, theirs, names):

@@ -25,6 +25,7 @@ from ..tensor import Tensor, as_tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence, packed_rows, pad_packed_sequence
 
 
 def _empty(shape, dtype):
@@ -267,6 +268,8 @@ class RNNBase(Module):
         (h0, c0) for LSTM) each (D·num_layers, B, H) or None (zeros); lengths (B,) or None.
         Returns output (T, B, D·H) and h_n (D·num_layers, B, H) (or (h_n, c_n) for LSTM)."""
         op = self._op
+        if isinstance(input, PackedSequence):  # run padded, with lengths; pack the output alike
+            return self._forward_packed(input, hx)
         x = as_tensor(input)
         if x.ndim not in (2, 3):
             raise ValueError(
@@ -343,6 +346,21 @@ class RNNBase(Module):
         elif self.batch_first:
             x = x.transpose(0, 1)
         return (x, (h_n, c_n)) if lstm else (x, h_n)
+
+    def _forward_packed(self, packed, hx):
+        """``forward`` on a PackedSequence: output as a PackedSequence with the input's batch
+        sizes and order; h_n (and c_n) in the caller's batch order, as torch."""
+        x, lengths = pad_packed_sequence(packed, batch_first=self.batch_first)
+        out, state = self.forward(x, hx, lengths=lengths)
+        if self.batch_first:
+            out = out.transpose(0, 1)
+        T, B = out.shape[0], out.shape[1]
+        order = packed.sorted_indices
+        order = backend.np.arange(B) if order is None else backend.to_host(order.data)
+        sizes = backend.to_host(packed.batch_sizes.data)
+        rows = packed_rows(sizes, order, B)
+        data = out.reshape((T * B,) + out.shape[2:])[Tensor(rows)]
+        return packed._replace(data=data), state
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
