@@ -217,6 +217,42 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     return _fill(tensor, (gain * q).reshape(tensor.shape))
 
 
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight (out, in, *k) with the Dirac delta: each of
+    the ``groups`` keeps its first min(out/groups, in) input channels, as an identity
+    convolution would (a 1 at the kernel's centre, k // 2)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"dirac_: only 3, 4 and 5-D tensors are supported, got shape {tuple(tensor.shape)}"
+        )
+    out = tensor.shape[0]
+    if groups < 1 or out % groups:
+        raise ValueError(f"dirac_: dim 0 ({out}) must be divisible by groups ({groups})")
+    per = out // groups
+    values = backend.np.zeros(tensor.shape)
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(per, tensor.shape[1])):
+            values[(g * per + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """Fill a 2-D tensor with N(0, std²) values, then zero ⌈sparsity·rows⌉ entries of each
+    column, at random rows (Martens, 2010)."""
+    if tensor.ndim != 2:
+        raise ValueError(
+            f"sparse_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}"
+        )
+    rows, cols = tensor.shape
+    zeros = int(math.ceil(sparsity * rows))
+    rng = _rng(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    for c in range(cols):
+        values[rng.permutation(rows)[:zeros], c] = 0
+    return _fill(tensor, values)
+
+
 __all__ = [
     "calculate_gain",
     "uniform_",
@@ -231,4 +267,6 @@ __all__ = [
     "kaiming_uniform_",
     "kaiming_normal_",
     "orthogonal_",
+    "dirac_",
+    "sparse_",
 ]

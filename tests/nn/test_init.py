@@ -237,3 +237,38 @@ def test_fills_a_tensor_on_its_device_with_the_cpu_draws(name, device):
     assert fill(w) is w
     assert backend.on_device(w.data, device) and w.dtype == cr.float64
     np.testing.assert_array_equal(host(w), ref.data)
+
+
+@pytest.mark.parametrize(
+    "shape, groups", [((4, 2, 3), 1), ((6, 3, 3, 3), 2), ((2, 4, 1, 3, 3), 1), ((4, 4, 5, 5), 4)]
+)
+def test_dirac_matches_torch(shape, groups):
+    theirs = torch.empty(shape)
+    torch.nn.init.dirac_(theirs, groups)
+    ours = cr.empty(*shape)
+    assert init.dirac_(ours, groups) is ours
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_dirac_makes_the_identity_convolution():
+    w = init.dirac_(cr.empty(3, 3, 3, 3))
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 7)).astype(np.float32)
+    y = cr.nn.functional.conv2d(cr.tensor(x), w, padding=1)
+    np.testing.assert_allclose(y.data, x, rtol=1e-6, atol=1e-6)
+
+
+def test_sparse_zeros_a_fraction_of_each_column():
+    cr.manual_seed(0)
+    w = init.sparse_(cr.empty(10, 400), sparsity=0.3, std=0.5)
+    assert ((w.data == 0).sum(0) == 3).all()  # ⌈0.3·10⌉ per column, as torch
+    kept = w.data[w.data != 0]
+    assert abs(kept.std() - 0.5) < 0.03 and abs(kept.mean()) < 0.03
+
+
+def test_dirac_and_sparse_errors():
+    with pytest.raises(ValueError, match=r"dirac_: only 3, 4 and 5-D tensors .* \(2, 2\)"):
+        init.dirac_(cr.empty(2, 2))
+    with pytest.raises(ValueError, match=r"dirac_: dim 0 \(3\) must be divisible by groups \(2\)"):
+        init.dirac_(cr.empty(3, 2, 3), groups=2)
+    with pytest.raises(ValueError, match=r"sparse_: only 2-D tensors"):
+        init.sparse_(cr.empty(2, 2, 2), 0.5)
