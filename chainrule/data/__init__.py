@@ -7,12 +7,15 @@ for xb, yb in DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True):
 
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import (
+    ChainDataset,
     ConcatDataset,
     Dataset,
     Generator,
     IterableDataset,
+    StackDataset,
     Subset,
     TensorDataset,
+    get_worker_info,
     random_split,
 )
 from .distributed import DistributedSampler
@@ -27,6 +30,9 @@ from .sampler import (
 
 __all__ = [
     "BatchSampler",
+    "ChainDataset",
+    "StackDataset",
+    "get_worker_info",
     "ConcatDataset",
     "DataLoader",
     "Dataset",

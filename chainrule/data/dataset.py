@@ -176,6 +176,58 @@ class ConcatDataset(Dataset):
         return self.datasets[k][idx - start]
 
 
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another, as one stream."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(
+                    f"ChainDataset: only supports IterableDataset, got {type(d).__name__}"
+                )
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+
+class StackDataset(Dataset):
+    """Datasets of one length indexed together: sample i is the tuple ``(d[i] for d in
+    args)``, or the dict ``{k: d[i]}`` for keyword datasets (one or the other)."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset):
+        if args and kwargs:
+            raise ValueError(
+                "StackDataset: give the datasets as positional arguments (tuple samples) or "
+                "as keywords (dict samples), not both"
+            )
+        if not args and not kwargs:
+            raise ValueError("StackDataset: needs at least one dataset")
+        self.datasets = args or kwargs
+        sizes = [len(d) for d in (args or kwargs.values())]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"StackDataset: the datasets must have one length, got {sizes}")
+        self._length = sizes[0]
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def get_worker_info():
+    """Information on the current DataLoader worker, as torch's; chainrule's workers are
+    threads that fetch samples for the main process's iterator, not copies of the dataset,
+    so there is never a worker to describe: None, as in torch's main process."""
+    return None
+
+
 def _split_lengths(lengths, n: int) -> list[int]:
     """Integer lengths as given, or fractions turned into counts the way torch does it:
     ``floor(f · n)`` each, then the remainder handed out one by one from the first split."""

@@ -191,3 +191,43 @@ def test_batch_sampler_errors():
         BatchSampler(range(3), 0, False)
     with pytest.raises(ValueError, match="drop_last"):
         BatchSampler(range(3), 2, "yes")
+
+
+def test_chain_and_stack_datasets_match_torch():
+    import torch.utils.data as TD
+
+    from chainrule.data import ChainDataset, IterableDataset, StackDataset, get_worker_info
+
+    class Ours(IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n))
+
+        def __len__(self):
+            return self.n
+
+    class Theirs(TD.IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n))
+
+        def __len__(self):
+            return self.n
+
+    assert list(ChainDataset([Ours(2), Ours(3)])) == list(TD.ChainDataset([Theirs(2), Theirs(3)]))
+    assert len(ChainDataset([Ours(2), Ours(3)])) == 5
+    with pytest.raises(TypeError, match="ChainDataset: only supports IterableDataset"):
+        list(ChainDataset([Ours(1), [1, 2]]))
+    xs, ys = list(range(4)), [10 * v for v in range(4)]
+    assert StackDataset(xs, ys)[2] == TD.StackDataset(xs, ys)[2] == (2, 20)
+    assert StackDataset(x=xs, y=ys)[3] == TD.StackDataset(x=xs, y=ys)[3] == {"x": 3, "y": 30}
+    assert len(StackDataset(xs, ys)) == 4
+    with pytest.raises(ValueError, match=r"must have one length, got \[4, 3\]"):
+        StackDataset(xs, ys[:3])
+    with pytest.raises(ValueError, match="not both"):
+        StackDataset(xs, y=ys)
+    assert get_worker_info() is None and TD.get_worker_info() is None
