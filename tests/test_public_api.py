@@ -154,6 +154,15 @@ NN_UTILS_7 = """
     parameters_to_vector vector_to_parameters clip_grad_norm_ clip_grad_value_
 """.split()
 
+PARAMETRIZE_7 = """
+    register_parametrization is_parametrized remove_parametrizations cached
+    type_before_parametrizations ParametrizationList
+""".split()
+
+PARAMETRIZATIONS_7 = """
+    weight_norm spectral_norm
+""".split()
+
 RNN_UTILS_7 = """
     PackedSequence pack_padded_sequence pad_packed_sequence pad_sequence unpad_sequence
     pack_sequence unpack_sequence
@@ -183,6 +192,8 @@ AUTOGRAD_FUNCTIONAL_7 = """
         (cr.autograd.functional, torch.autograd.functional, AUTOGRAD_FUNCTIONAL_7),
         (cr.nn.utils, torch.nn.utils, NN_UTILS_7),
         (cr.nn.utils.rnn, torch.nn.utils.rnn, RNN_UTILS_7),
+        (cr.nn.utils.parametrize, torch.nn.utils.parametrize, PARAMETRIZE_7),
+        (cr.nn.utils.parametrizations, torch.nn.utils.parametrizations, PARAMETRIZATIONS_7),
     ],
     ids=[
         "cr",
@@ -201,6 +212,8 @@ AUTOGRAD_FUNCTIONAL_7 = """
         "autograd.functional-7",
         "nn.utils-7",
         "nn.utils.rnn-7",
+        "parametrize-7",
+        "parametrizations-7",
     ],  # fmt: skip
 )
 def test_pytorch_names_are_there(ours, theirs, names):

@@ -1,7 +1,8 @@
-"""Utilities for training modules: gradient clipping, parameters as one vector, and
-variable-length sequences (``nn.utils.rnn``)."""
+"""Utilities for training modules: gradient clipping, parameters as one vector,
+variable-length sequences (``nn.utils.rnn``) and parametrizations (``parametrize``,
+``parametrizations``: weight and spectral normalisation)."""
 
-from . import rnn
+from . import parametrizations, parametrize, rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
@@ -13,4 +14,6 @@ __all__ = [
     "parameters_to_vector",
     "vector_to_parameters",
     "rnn",
+    "parametrize",
+    "parametrizations",
 ]
