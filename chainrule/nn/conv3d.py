@@ -42,39 +42,5 @@ class ConvTranspose3d(ConvTranspose2d):
     _nd = 3
     _transposed_conv = staticmethod(_C3._conv_transpose3d)
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation=1,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ):
-        if padding_mode != "zeros":
-            raise ValueError(
-                f"ConvTranspose3d: only padding_mode='zeros' is supported, got {padding_mode!r}"
-            )
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            output_padding,
-            groups,
-            bias,
-            dilation,
-            padding_mode,
-            device,
-            dtype,
-        )
-
 
 __all__ = ["Conv3d", "ConvTranspose3d"]

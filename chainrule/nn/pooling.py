@@ -67,8 +67,10 @@ class AvgPool2d(Module):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
+    _pool = staticmethod(_P.avg_pool2d)  # AvgPool3d: the 3-d one
+
     def forward(self, input):  # noqa: A002
-        return _P.avg_pool2d(
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,

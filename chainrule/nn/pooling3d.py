@@ -8,7 +8,14 @@ from ..functions import pooling3d as _P3
 from ..tensor import Tensor
 from .container import _MAX_POOLS
 from .module import Module
-from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, LPPool2d, MaxPool2d, MaxUnpool2d
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    LPPool2d,
+    MaxPool2d,
+    MaxUnpool2d,
+)
 
 
 class MaxPool3d(MaxPool2d):
@@ -18,37 +25,10 @@ class MaxPool3d(MaxPool2d):
     _pool = staticmethod(_P3.max_pool3d)
 
 
-class AvgPool3d(Module):
+class AvgPool3d(AvgPool2d):
     """Mean over each kD×kH×kW window, as ``torch.nn.AvgPool3d`` (padding counts by default)."""
 
-    def __init__(
-        self,
-        kernel_size,
-        stride=None,
-        padding=0,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-        divisor_override=None,
-    ):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-
-    def forward(self, input):  # noqa: A002
-        return _P3.avg_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    _pool = staticmethod(_P3.avg_pool3d)
 
 
 class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
