@@ -88,9 +88,17 @@ def _as_parameter(value, original):
     return value
 
 
-def _parametrized_class(cls):
-    """A fresh subclass for one module (its properties are that module's alone), as torch."""
-    return type(f"Parametrized{cls.__name__}", (cls,), {"_parametrized": True})
+def _reclass(module, names) -> None:
+    """Give ``module`` a fresh subclass of its original class with a property for each
+    parametrized name (or the original class back when there is none). A class is never
+    changed once made, so a copy that shares one (``copy.deepcopy``) is never affected by
+    what is later registered on or removed from the other."""
+    base = type_before_parametrizations(module)
+    if not names:
+        module.__class__ = base
+        return
+    attrs = {"_parametrized": True, **{n: _property(n) for n in names}}
+    module.__class__ = type(f"Parametrized{base.__name__}", (base,), attrs)
 
 
 def _property(name):
@@ -126,10 +134,9 @@ def register_parametrization(module, tensor_name: str, parametrization, *, unsaf
     plist = ParametrizationList([parametrization], original, unsafe=unsafe)
     delattr(module, tensor_name)
     if not is_parametrized(module):
-        module.__class__ = _parametrized_class(type(module))
         module.parametrizations = ModuleDict()
-    setattr(type(module), tensor_name, _property(tensor_name))
     module.parametrizations[tensor_name] = plist
+    _reclass(module, list(module.parametrizations))
     return module
 
 
@@ -163,10 +170,9 @@ def remove_parametrizations(module, tensor_name: str, leave_parametrized: bool =
             "remove_parametrizations: leave_parametrized=False needs a single original tensor"
         )
     del module.parametrizations[tensor_name]
-    delattr(type(module), tensor_name)
+    _reclass(module, list(module.parametrizations))
     if not len(module.parametrizations):
         delattr(module, "parametrizations")
-        module.__class__ = type(module).__bases__[0]
     setattr(module, tensor_name, kept)
     return module
 

@@ -124,3 +124,21 @@ def test_errors():
     assert layer.weight.shape == (6,)
     with pytest.raises(ValueError, match="no parametrization on 'weight'"):
         P.remove_parametrizations(cr.nn.Linear(2, 2), "weight")
+
+
+def test_a_deep_copy_is_independent():
+    import copy
+
+    ours, _ = _pair()
+    P.register_parametrization(ours, "weight", Symmetric())
+    P.register_parametrization(ours, "bias", Scale())
+    twin = copy.deepcopy(ours)
+    P.remove_parametrizations(twin, "weight")
+    x = cr.ones(1, 3, dtype=cr.float64)
+    W = ours.parametrizations.weight.original.data
+    sym = np.triu(W) + np.triu(W, 1).T
+    np.testing.assert_allclose(ours.weight.data, sym)  # the original still parametrized
+    np.testing.assert_allclose(ours(x).data, x.data @ sym.T + ours.bias.data)
+    assert P.is_parametrized(twin, "bias") and not P.is_parametrized(twin, "weight")
+    P.remove_parametrizations(twin, "bias")
+    assert type(twin) is cr.nn.Linear and P.is_parametrized(ours, "bias")
