@@ -151,7 +151,8 @@ FUNC_7 = """
 """.split()
 
 NN_UTILS_7 = """
-    parameters_to_vector vector_to_parameters clip_grad_norm_ clip_grad_value_
+    parameters_to_vector vector_to_parameters clip_grad_norm_ clip_grad_value_ weight_norm
+    remove_weight_norm spectral_norm remove_spectral_norm
 """.split()
 
 PARAMETRIZE_7 = """
