@@ -58,7 +58,11 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs):
-        """Run the op and record it: ``Sigmoid.apply(x)`` is ``Sigmoid()(x)``."""
+        """Run the op and record it: ``Sigmoid.apply(x)`` is ``Sigmoid()(x)``. A subclass
+        written PyTorch's way (static ``forward(ctx, ...)``) runs as ``autograd.custom``
+        describes."""
+        if _custom.is_ctx_style(cls):
+            return _custom.apply(cls, inputs)
         return cls()(*inputs)
 
     def save_for_backward(self, *arrays) -> None:
@@ -264,3 +268,8 @@ def _check_one_device(op: str, inputs, error: Exception) -> None:
             f"{op}: expected all tensors on the same device, but found {devices[0]} and "
             f"{devices[1]}; move them with .to(device) first"
         ) from error
+
+
+# PyTorch-style custom ops (static forward(ctx, ...)), and the names torch keeps here
+from . import custom as _custom  # noqa: E402
+from .custom import FunctionCtx, once_differentiable  # noqa: E402, F401
