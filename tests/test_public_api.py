@@ -169,6 +169,10 @@ RNN_UTILS_7 = """
     pack_sequence unpack_sequence
 """.split()
 
+AUTOGRAD_FUNCTION_7 = """
+    Function FunctionCtx once_differentiable
+""".split()
+
 AUTOGRAD_FUNCTIONAL_7 = """
     jacobian hessian vjp jvp hvp vhp
 """.split()
@@ -191,6 +195,7 @@ AUTOGRAD_FUNCTIONAL_7 = """
         (cr.optim.lr_scheduler, torch.optim.lr_scheduler, LR_SCHEDULER_7),
         (cr.func, torch.func, FUNC_7),
         (cr.autograd.functional, torch.autograd.functional, AUTOGRAD_FUNCTIONAL_7),
+        (cr.autograd.function, torch.autograd.function, AUTOGRAD_FUNCTION_7),
         (cr.nn.utils, torch.nn.utils, NN_UTILS_7),
         (cr.nn.utils.rnn, torch.nn.utils.rnn, RNN_UTILS_7),
         (cr.nn.utils.parametrize, torch.nn.utils.parametrize, PARAMETRIZE_7),
@@ -211,6 +216,7 @@ AUTOGRAD_FUNCTIONAL_7 = """
         "lr_scheduler-7",
         "func-7",
         "autograd.functional-7",
+        "autograd.function-7",
         "nn.utils-7",
         "nn.utils.rnn-7",
         "parametrize-7",
