@@ -321,6 +321,17 @@ class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
 class _LazyNormMixin(LazyModuleMixin):
     """num_features from the first input's channel dimension."""
 
+    def __init__(
+        self,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        self._lazy(eps, momentum, affine, track_running_stats, device, dtype)
+
     def _lazy(self, eps, momentum, affine, track_running_stats, device, dtype) -> None:
         type(self).cls_to_become.__init__(
             self, 0, eps, momentum, affine, track_running_stats, device, dtype
@@ -349,17 +360,6 @@ class _LazyNormMixin(LazyModuleMixin):
 
 
 class _LazyBatchNorm(_LazyNormMixin):
-    def __init__(
-        self,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device=None,
-        dtype=None,
-    ):
-        self._lazy(eps, momentum, affine, track_running_stats, device, dtype)
-
     def _channels(self, shape) -> int:
         if len(shape) not in self._ranks:
             raise ValueError(f"{type(self).__name__}: expected {self._layout}, got shape {shape}")
@@ -388,17 +388,6 @@ class _LazyInstanceNorm(_LazyNormMixin):
     """torch's lazy instance norms default to ``affine=True, track_running_stats=True``
     (the regular ones to False, False). The channel count of an unbatched input (C, *) is
     its dim 0 (torch 2.13 reads dim 1 there, then fails in forward)."""
-
-    def __init__(
-        self,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device=None,
-        dtype=None,
-    ):
-        self._lazy(eps, momentum, affine, track_running_stats, device, dtype)
 
     def _channels(self, shape) -> int:
         d = self._dims

@@ -11,7 +11,7 @@ from ...autograd import no_grad
 from ...creation import randn
 from ...functions.distance import normalize
 from ..parameter import Parameter
-from .parametrizations import _norm_except_dim
+from .parametrizations import _norm_except_dim, spectral_dim
 
 
 class _WeightNormHook:
@@ -74,9 +74,6 @@ def spectral_norm(
 ):
     """W / σ(W) with ``<name>_orig`` trained and u, v kept as the buffers ``<name>_u``,
     ``<name>_v``; ``dim`` defaults to 0, or 1 for transposed convolutions."""
-    from ..conv import ConvTranspose1d, ConvTranspose2d
-    from ..conv3d import ConvTranspose3d
-
     weight = module._parameters.get(name)
     if weight is None:
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
@@ -85,7 +82,7 @@ def spectral_norm(
             f"spectral_norm: n_power_iterations must be positive, got {n_power_iterations}"
         )
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+        dim = spectral_dim(module)
     hook = _SpectralNormHook(name, n_power_iterations, dim, eps)
     h, w = hook.matrix(weight).shape
     del module._parameters[name]

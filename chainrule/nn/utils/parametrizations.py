@@ -93,19 +93,25 @@ class _SpectralNorm(Module):
         return value
 
 
+def spectral_dim(module) -> int:
+    """The dim along which spectral norm reads a weight's rows: the output channels, dim 1 of
+    a transposed convolution's weight, dim 0 otherwise."""
+    from ..conv import ConvTranspose1d, ConvTranspose2d
+    from ..conv3d import ConvTranspose3d
+
+    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+
+
 def spectral_norm(
     module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12, dim=None
 ):
     """Reparametrize ``module.<name>`` as W / σ(W) (see ``_SpectralNorm``); ``dim`` defaults to
     0, or 1 for transposed convolutions (their output channels). Returns ``module``."""
-    from ..conv import ConvTranspose1d, ConvTranspose2d
-    from ..conv3d import ConvTranspose3d
-
     weight = getattr(module, name, None)
     if weight is None:
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+        dim = spectral_dim(module)
     parametrization = _SpectralNorm(weight, n_power_iterations, dim, eps)
     return register_parametrization(module, name, parametrization)
 
